@@ -1,0 +1,45 @@
+/* The swarmlab command: dispatches to one subcommand per pipeline step. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const sl_command commands[] = {
+    {"fake-dockerd", "serve simulated Docker hosts sharing one swarm",
+     sl_cmd_fake_dockerd},
+};
+
+static void usage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "usage: swarmlab COMMAND [OPTIONS]\n\ncommands:\n");
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'swarmlab COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 2) {
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("swarmlab %s\n", SL_VERSION);
+        return 0;
+    }
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "swarmlab: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SL_EXIT_USAGE;
+}
