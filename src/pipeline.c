@@ -1,0 +1,493 @@
+/* The provisioning pipeline: image, host VMs, waits, swarm, and their undoing. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parallel.h"
+
+#define DEFAULT_PARALLEL 8
+#define DEFAULT_BOOT_RETRIES 2
+#define DEFAULT_BOOT_TIMEOUT_NS (120 * SL_NS_PER_SEC)
+#define DEFAULT_ADDRESS_TIMEOUT_NS (60 * SL_NS_PER_SEC)
+#define DEFAULT_DOCKER_TIMEOUT_NS (60 * SL_NS_PER_SEC)
+#define FIRST_BACKOFF_NS (250 * SL_NS_PER_MS)
+#define MAX_BACKOFF_NS (5 * SL_NS_PER_SEC)
+
+/* What the parallel host steps share. */
+typedef struct run_ctx {
+    sl_hypervisor *hv;
+    sl_state *st;
+    const sl_pipeline_spec *spec;
+    sl_host_plan *hosts;
+    char *made;     /* made[i]: this run created host i */
+    const char *image;
+} run_ctx;
+
+static void report(const sl_pipeline_spec *spec, sl_hypervisor *hv,
+                   const char *host, const char *phase, const char *detail)
+{
+    sl_progress p = {host, phase, detail,
+                     sl_clock_now_ns(sl_hypervisor_clock(hv))};
+
+    if (spec->progress)
+        spec->progress(&p, spec->progress_data);
+}
+
+static int64_t or_default(int64_t value, int64_t fallback)
+{
+    return value > 0 ? value : fallback;
+}
+
+/* Planning ------------------------------------------------------------------ */
+
+static void plan_host(sl_host_plan *h, const char *name, bool manager,
+                      const sl_role_spec *role)
+{
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    h->manager = manager;
+    h->cpus = role->cpus > 0 ? role->cpus : SL_DEFAULT_CPUS;
+    h->memory_mib = or_default(role->memory_mib, SL_DEFAULT_MEMORY_MIB);
+    h->disk_gib = or_default(role->disk_gib, SL_DEFAULT_DISK_GIB);
+    h->os = role->os ? role->os : "linux";
+    h->labels = role->labels;
+    h->n_labels = role->n_labels;
+}
+
+/* Host names become hostnames and domain names: letters, digits and
+ * '-', starting with a letter or digit, at most 63 characters. */
+static bool valid_host_name(const char *name)
+{
+    size_t len = strlen(name);
+    size_t i;
+
+    if (len == 0 || len > 63 || name[0] == '-')
+        return false;
+    for (i = 0; i < len; i++) {
+        char ch = name[i];
+
+        if (!(ch == '-' || (ch >= '0' && ch <= '9') ||
+              (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
+sl_host_plan *sl_pipeline_plan(const sl_pipeline_spec *spec, size_t *count,
+                               sl_error *err)
+{
+    const char *prefix = spec->prefix ? spec->prefix : SL_DEFAULT_PREFIX;
+    int nm = spec->managers.count > 0 ? spec->managers.count : 0;
+    int nw = spec->workers.count > 0 ? spec->workers.count : 0;
+    size_t total = (size_t)nm + (size_t)nw + spec->n_extras;
+    sl_host_plan *hosts = NULL;
+    bool has_manager = nm > 0;
+    char name[SL_HV_NAME_MAX];
+    size_t n = 0;
+    size_t i;
+    size_t k;
+    int r;
+
+    if (total == 0)
+        return sl_error_set(err, SL_ERR_INVALID, "a swarm needs at least "
+                                                 "one host"), NULL;
+    hosts = calloc(total, sizeof(*hosts));
+    if (!hosts)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory"), NULL;
+
+    for (r = 0; r < nm; r++) {
+        snprintf(name, sizeof(name), "%s-mngr-%d", prefix, r);
+        plan_host(&hosts[n++], name, true, &spec->managers);
+    }
+    for (i = 0; i < spec->n_extras; i++) {
+        const sl_host_extra *x = &spec->extras[i];
+        sl_role_spec role = {0, x->cpus, x->memory_mib, x->disk_gib, x->os,
+                             x->labels, x->n_labels};
+
+        if (!x->manager)
+            continue;
+        plan_host(&hosts[n++], x->name, true, &role);
+        has_manager = true;
+    }
+    for (r = 0; r < nw; r++) {
+        snprintf(name, sizeof(name), "%s-wrkr-%d", prefix, r);
+        plan_host(&hosts[n++], name, false, &spec->workers);
+    }
+    for (i = 0; i < spec->n_extras; i++) {
+        const sl_host_extra *x = &spec->extras[i];
+        sl_role_spec role = {0, x->cpus, x->memory_mib, x->disk_gib, x->os,
+                             x->labels, x->n_labels};
+
+        if (!x->manager)
+            plan_host(&hosts[n++], x->name, false, &role);
+    }
+
+    if (!has_manager) {
+        sl_error_set(err, SL_ERR_INVALID, "a swarm needs at least one "
+                                          "manager");
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        if (!valid_host_name(hosts[i].name)) {
+            sl_error_set(err, SL_ERR_INVALID,
+                         "invalid host name '%s': use letters, digits and "
+                         "'-', at most 63",
+                         hosts[i].name);
+            goto fail;
+        }
+        for (k = 0; k < i; k++) {
+            if (!strcmp(hosts[i].name, hosts[k].name)) {
+                sl_error_set(err, SL_ERR_INVALID,
+                             "host '%s' is listed twice", hosts[i].name);
+                goto fail;
+            }
+        }
+    }
+    *count = n;
+    return hosts;
+
+fail:
+    free(hosts);
+    return NULL;
+}
+
+/* One host ------------------------------------------------------------------ */
+
+static int record(run_ctx *r, const sl_host_plan *h, json_t *fields,
+                  sl_error *err)
+{
+    return sl_state_update_host(r->st, h->name, fields, err);
+}
+
+/* Makes the host unless it exists already (kept from an earlier run). */
+static int ensure_created(run_ctx *r, size_t i, sl_error *err)
+{
+    sl_host_plan *h = &r->hosts[i];
+    sl_hv_host_spec hs = {0};
+    sl_hv_host_info info;
+    sl_error probe;
+
+    if (sl_hv_host_inspect(r->hv, h->name, &info, &probe) == 0) {
+        report(r->spec, r->hv, h->name, "reusing",
+               sl_hv_state_name(info.state));
+        return record(r, h, json_pack("{s:s}", "phase", "created"), err);
+    }
+    if (probe.code != SL_ERR_NOT_FOUND) {
+        *err = probe;
+        return -1;
+    }
+
+    /* Recorded before it exists, so a crash in between leaves a name that
+     * destroy can look for rather than a host nobody knows about. */
+    if (record(r, h, json_pack("{s:s, s:s, s:i, s:I, s:I, s:s}", "phase",
+                               "creating", "role",
+                               h->manager ? "manager" : "worker", "cpus",
+                               h->cpus, "memory_mib",
+                               (json_int_t)h->memory_mib, "disk_gib",
+                               (json_int_t)h->disk_gib, "os", h->os),
+               err) < 0)
+        return -1;
+    hs.name = h->name;
+    hs.image = r->image;
+    hs.cpus = h->cpus;
+    hs.memory_mib = h->memory_mib;
+    hs.disk_gib = h->disk_gib;
+    hs.network = r->spec->network;
+    hs.os = h->os;
+    if (sl_hv_host_create(r->hv, &hs, err) < 0) {
+        sl_state_remove_host(r->st, h->name, NULL);
+        return -1;
+    }
+    r->made[i] = 1;
+    return record(r, h, json_pack("{s:s}", "phase", "created"), err);
+}
+
+/* Starts the host and waits for its boot, starting it again after a
+ * failed boot as often as allowed. */
+static int boot(run_ctx *r, sl_host_plan *h, sl_error *err)
+{
+    int retries = r->spec->boot_retries < 0    ? 0
+                  : r->spec->boot_retries == 0 ? DEFAULT_BOOT_RETRIES
+                                               : r->spec->boot_retries;
+    int64_t timeout = or_default(r->spec->boot_timeout_ns,
+                                 DEFAULT_BOOT_TIMEOUT_NS);
+    int attempt;
+
+    for (attempt = 0;; attempt++) {
+        if (sl_hv_host_start(r->hv, h->name, err) == 0 &&
+            sl_hv_host_wait_booted(r->hv, h->name, timeout, err) == 0)
+            return 0;
+        if (err->code != SL_ERR_API || attempt >= retries)
+            return -1;
+        report(r->spec, r->hv, h->name, "retrying", err->message);
+        if (sl_hv_host_stop(r->hv, h->name, 0, err) < 0)
+            return -1;
+    }
+}
+
+/* Waits until the host's Docker API answers a ping, with back-off on the
+ * hypervisor's clock. */
+static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
+{
+    sl_clock *clock = sl_hypervisor_clock(r->hv);
+    int64_t limit = or_default(r->spec->docker_timeout_ns,
+                               DEFAULT_DOCKER_TIMEOUT_NS);
+    int64_t deadline = sl_clock_now_ns(clock) + limit;
+    int64_t backoff = FIRST_BACKOFF_NS;
+    sl_docker_config cfg = {0};
+    sl_docker_ping_result ping;
+    sl_docker_client *c = NULL;
+    char limit_text[32];
+    int rc = -1;
+
+    if (r->spec->docker)
+        cfg = *r->spec->docker;
+    cfg.host = h->endpoint;
+    c = sl_docker_client_new(&cfg, err);
+    if (!c)
+        return -1;
+    sl_hv_notify(r->hv, h->name, SL_HV_PHASE_DOCKER_WAITING, h->endpoint);
+    for (;;) {
+        if (sl_docker_ping(c, &ping, err) == 0) {
+            rc = 0;
+            break;
+        }
+        if (sl_clock_now_ns(clock) + backoff > deadline)
+            break;
+        sl_clock_sleep_ns(clock, backoff);
+        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+    }
+    if (rc == 0) {
+        sl_hv_notify(r->hv, h->name, SL_HV_PHASE_DOCKER_ANSWERING,
+                     ping.api_version);
+    } else {
+        sl_hv_format_duration(limit, limit_text, sizeof(limit_text));
+        sl_error_set(err, SL_ERR_TIMEOUT,
+                     "docker on '%s' did not answer at '%s' within %s: %s",
+                     h->name, h->endpoint, limit_text, err->message);
+    }
+    sl_docker_client_free(c);
+    return rc;
+}
+
+/* Brings host i from nothing to a Docker API that answers. */
+static int bring_up(void *ctx, size_t i, sl_error *err)
+{
+    run_ctx *r = ctx;
+    sl_host_plan *h = &r->hosts[i];
+    int64_t addr_timeout = or_default(r->spec->address_timeout_ns,
+                                      DEFAULT_ADDRESS_TIMEOUT_NS);
+
+    if (ensure_created(r, i, err) < 0 || boot(r, h, err) < 0)
+        goto fail;
+    if (sl_hv_host_address(r->hv, h->name, addr_timeout, h->address,
+                           sizeof(h->address), err) < 0 ||
+        record(r, h, json_pack("{s:s, s:s}", "phase", "booted", "address",
+                               h->address), err) < 0)
+        goto fail;
+    if (sl_hv_host_docker_endpoint(r->hv, h->name, h->endpoint,
+                                   sizeof(h->endpoint), err) < 0 ||
+        wait_docker(r, h, err) < 0)
+        goto fail;
+    return record(r, h, json_pack("{s:s, s:s}", "phase", "docker",
+                                  "docker_host", h->endpoint), err);
+
+fail:
+    report(r->spec, r->hv, h->name, "failed", err->message);
+    if (!err->where[0])
+        sl_error_where(err, "%s", h->name);
+    return -1;
+}
+
+/* Destroys what this run made and forgets it. */
+static void roll_back(run_ctx *r, size_t n)
+{
+    sl_error ignored;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!r->made[i])
+            continue;
+        report(r->spec, r->hv, r->hosts[i].name, "rolling-back", NULL);
+        if (sl_hv_host_destroy(r->hv, r->hosts[i].name, &ignored) == 0 ||
+            ignored.code == SL_ERR_NOT_FOUND)
+            sl_state_remove_host(r->st, r->hosts[i].name, &ignored);
+    }
+}
+
+static char *prepare_image(sl_hypervisor *hv, const sl_pipeline_spec *spec,
+                           sl_error *err)
+{
+    sl_hv_image_spec img = spec->image;
+
+    if (!img.name)
+        img.name = SL_DEFAULT_IMAGE;
+    return sl_hv_image_prepare(hv, &img, err);
+}
+
+static int run_hosts(run_ctx *r, size_t n, sl_error *err)
+{
+    int parallel = r->spec->parallel > 0 ? r->spec->parallel
+                                         : DEFAULT_PARALLEL;
+
+    return sl_parallel_for(n, parallel, bring_up, r, NULL, err);
+}
+
+static void fill_members(const sl_host_plan *hosts, size_t n,
+                         sl_swarm_member *members)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        members[i].name = hosts[i].name;
+        members[i].docker_host = hosts[i].endpoint;
+        members[i].addr = hosts[i].address;
+        members[i].manager = hosts[i].manager;
+        members[i].labels = hosts[i].labels;
+        members[i].n_labels = hosts[i].n_labels;
+    }
+}
+
+static void forward_progress(const sl_progress *p, void *data)
+{
+    const sl_pipeline_spec *spec = data;
+
+    if (spec->progress)
+        spec->progress(p, spec->progress_data);
+}
+
+static int form(run_ctx *r, size_t n, sl_swarm_summary *summary,
+                sl_error *err)
+{
+    sl_swarm_member *members = calloc(n, sizeof(*members));
+    sl_swarm_form_opts opts = {0};
+    int rc;
+
+    if (!members)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    fill_members(r->hosts, n, members);
+    opts.parallel = r->spec->parallel > 0 ? r->spec->parallel
+                                          : DEFAULT_PARALLEL;
+    opts.clock = sl_hypervisor_clock(r->hv);
+    opts.docker = r->spec->docker;
+    opts.progress = forward_progress;
+    opts.progress_data = (void *)r->spec;
+    rc = sl_swarm_form(members, n, &opts, summary, err);
+    free(members);
+    return rc;
+}
+
+int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
+                             const sl_pipeline_spec *spec,
+                             sl_swarm_summary *summary, sl_host_plan **plan,
+                             size_t *plan_count, sl_error *err)
+{
+    run_ctx r = {hv, st, spec, NULL, NULL, NULL};
+    sl_swarm_summary s;
+    char *image = NULL;
+    size_t n = 0;
+    size_t i;
+    int rc = -1;
+
+    memset(&s, 0, sizeof(s));
+    r.hosts = sl_pipeline_plan(spec, &n, err);
+    if (!r.hosts)
+        return -1;
+    r.made = calloc(n, 1);
+    if (!r.made) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    image = prepare_image(hv, spec, err);
+    if (!image)
+        goto cleanup;
+    r.image = image;
+    if (sl_state_set(st, "image", json_string(image), err) < 0)
+        goto cleanup;
+
+    if (run_hosts(&r, n, err) < 0 || form(&r, n, &s, err) < 0) {
+        if (!spec->keep_on_failure)
+            roll_back(&r, n);
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++)
+        record(&r, &r.hosts[i],
+               json_pack("{s:s}", "phase", "joined"), NULL);
+    if (sl_state_set(st, "swarm",
+                     json_pack("{s:s, s:s, s:I, s:I}", "id", s.cluster_id,
+                               "leader", s.leader, "managers",
+                               (json_int_t)s.managers, "workers",
+                               (json_int_t)s.workers), err) < 0)
+        goto cleanup;
+    if (summary)
+        *summary = s;
+    rc = 0;
+
+cleanup:
+    if (rc == 0 && plan) {
+        *plan = r.hosts;
+        *plan_count = n;
+        r.hosts = NULL;
+    }
+    free(r.hosts);
+    free(r.made);
+    free(image);
+    return rc;
+}
+
+int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
+                            const sl_pipeline_spec *spec, sl_host_plan *host,
+                            sl_error *err)
+{
+    char made = 0;
+    run_ctx r = {hv, st, spec, host, &made, NULL};
+    char *image = prepare_image(hv, spec, err);
+    int rc;
+
+    if (!image)
+        return -1;
+    r.image = image;
+    rc = bring_up(&r, 0, err);
+    if (rc < 0 && !spec->keep_on_failure)
+        roll_back(&r, 1);
+    free(image);
+    return rc;
+}
+
+int sl_pipeline_destroy(sl_hypervisor *hv, sl_state *st,
+                        sl_progress_fn progress, void *progress_data,
+                        sl_error *err)
+{
+    json_t *hosts = json_deep_copy(json_object_get(sl_state_root(st),
+                                                   "hosts"));
+    sl_pipeline_spec spec = {0};
+    const char *name;
+    json_t *value;
+    sl_error e;
+    int rc = 0;
+
+    spec.progress = progress;
+    spec.progress_data = progress_data;
+    json_object_foreach(hosts, name, value) {
+        report(&spec, hv, name, "destroying", NULL);
+        if (sl_hv_host_destroy(hv, name, &e) < 0 &&
+            e.code != SL_ERR_NOT_FOUND) {
+            if (rc == 0 && err)
+                *err = e;
+            rc = -1;
+            continue;
+        }
+        if (sl_state_remove_host(st, name, &e) < 0) {
+            if (rc == 0 && err)
+                *err = e;
+            rc = -1;
+            continue;
+        }
+        report(&spec, hv, name, "destroyed", NULL);
+    }
+    json_decref(hosts);
+    if (rc == 0)
+        rc = sl_state_remove_file(st, err);
+    return rc;
+}
