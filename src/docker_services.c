@@ -1,0 +1,393 @@
+/* Services, tasks and networks through the Docker client. */
+#include "docker_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int nomem(sl_error *err)
+{
+    return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+}
+
+/* A new JSON array of 'n' strings, or NULL when one is NULL or not UTF-8. */
+static json_t *string_array(const char *const *items, size_t n)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, json_string(items[i])) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* Sets 'key' of 'obj' to 'value', which is stolen even on failure; false
+ * when either is NULL. */
+static bool set(json_t *obj, const char *key, json_t *value)
+{
+    if (!obj || !value) {
+        json_decref(value);
+        return false;
+    }
+    return json_object_set_new(obj, key, value) == 0;
+}
+
+/* The spec builder -------------------------------------------------------------- */
+
+static json_t *resources_json(int64_t nano_cpus, int64_t memory)
+{
+    json_t *r = json_object();
+
+    if (nano_cpus && !set(r, "NanoCPUs", json_integer(nano_cpus)))
+        goto fail;
+    if (memory && !set(r, "MemoryBytes", json_integer(memory)))
+        goto fail;
+    return r;
+
+fail:
+    json_decref(r);
+    return NULL;
+}
+
+static json_t *task_template(const sl_docker_service_def *def)
+{
+    json_t *tt = json_object();
+    json_t *cs = json_object();
+    json_t *res = json_object();
+    json_t *nets = json_array();
+    bool ok = set(tt, "ContainerSpec", cs);
+
+    if (!set(tt, "Resources", res) || !ok)
+        goto fail;
+    if (!set(cs, "Image", json_string(def->image)))
+        goto fail;
+    if (def->n_command &&
+        !set(cs, "Args", string_array(def->command, def->n_command)))
+        goto fail;
+    if (def->n_env && !set(cs, "Env", string_array(def->env, def->n_env)))
+        goto fail;
+    if ((def->limit_nano_cpus || def->limit_memory_bytes) &&
+        !set(res, "Limits", resources_json(def->limit_nano_cpus,
+                                           def->limit_memory_bytes)))
+        goto fail;
+    if ((def->reserve_nano_cpus || def->reserve_memory_bytes) &&
+        !set(res, "Reservations", resources_json(def->reserve_nano_cpus,
+                                                 def->reserve_memory_bytes)))
+        goto fail;
+    if (def->n_constraints &&
+        !set(tt, "Placement",
+             json_pack("{s:o}", "Constraints",
+                       string_array(def->constraints, def->n_constraints))))
+        goto fail;
+    for (size_t i = 0; nets && i < def->n_networks; i++) {
+        if (json_array_append_new(nets, json_pack("{s:s}", "Target",
+                                                  def->networks[i])) < 0)
+            goto fail;
+    }
+    if (def->n_networks && !set(tt, "Networks", json_incref(nets)))
+        goto fail;
+    json_decref(nets);
+    return tt;
+
+fail:
+    json_decref(nets);
+    json_decref(tt);
+    return NULL;
+}
+
+static json_t *endpoint_spec(const sl_docker_service_def *def)
+{
+    json_t *ports = json_array();
+
+    for (size_t i = 0; ports && i < def->n_ports; i++) {
+        const sl_docker_port *p = &def->ports[i];
+        json_t *port = json_pack("{s:s, s:i}", "Protocol",
+                                 p->protocol ? p->protocol : "tcp",
+                                 "TargetPort", (int)p->target);
+        bool ok = !p->published ||
+                  set(port, "PublishedPort", json_integer(p->published));
+
+        ok = set(port, "PublishMode",
+                 json_string(p->publish_mode ? p->publish_mode
+                                             : "ingress")) && ok;
+        if (!ok)
+            json_decref(port);
+        if (!ok || json_array_append_new(ports, port) < 0) {
+            json_decref(ports);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o}", "Ports", ports);
+}
+
+json_t *sl_docker_service_spec_build(const sl_docker_service_def *def,
+                                     sl_error *err)
+{
+    json_t *spec = NULL;
+    json_t *mode;
+
+    if (!def->name || !*def->name || !def->image || !*def->image) {
+        sl_error_set(err, SL_ERR_INVALID,
+                     "a service needs a name and an image");
+        return NULL;
+    }
+    for (size_t i = 0; i < def->n_ports; i++) {
+        if (!def->ports[i].target) {
+            sl_error_set(err, SL_ERR_INVALID,
+                         "service '%s': port %zu has no target port",
+                         def->name, i + 1);
+            return NULL;
+        }
+    }
+
+    spec = json_object();
+    if (!set(spec, "Name", json_string(def->name)) ||
+        !set(spec, "Labels", sl__docker_labels_json(def->labels,
+                                                    def->n_labels)) ||
+        !set(spec, "TaskTemplate", task_template(def)))
+        goto fail;
+    if (def->global)
+        mode = json_pack("{s:{}}", "Global");
+    else
+        mode = json_pack("{s:{s:I}}", "Replicated", "Replicas",
+                         (json_int_t)(def->replicas ? def->replicas : 1));
+    if (!set(spec, "Mode", mode))
+        goto fail;
+    if (def->n_ports && !set(spec, "EndpointSpec", endpoint_spec(def)))
+        goto fail;
+    return spec;
+
+fail:
+    json_decref(spec);
+    sl_error_set(err, SL_ERR_INVALID,
+                 "cannot encode service '%s': a string is missing or not "
+                 "utf-8", def->name);
+    return NULL;
+}
+
+/* Services --------------------------------------------------------------------- */
+
+char *sl_docker_service_create(sl_docker_client *c, json_t *spec,
+                               sl_error *err)
+{
+    json_t *answer = sl__docker_json(c, "POST", "/services/create", spec,
+                                     false, JSON_OBJECT, err);
+    const char *id;
+    char *out = NULL;
+
+    if (!answer)
+        return NULL;
+    id = json_string_value(json_object_get(answer, "ID"));
+    if (!id || !*id)
+        sl__docker_bad_answer(c, "POST", "/services/create",
+                              "an 'ID' string", err);
+    else if (!(out = strdup(id)))
+        nomem(err);
+    json_decref(answer);
+    return out;
+}
+
+sl_docker_service_list *sl_docker_services_list(sl_docker_client *c,
+                                                const sl_docker_filter *f,
+                                                size_t n, bool status,
+                                                sl_error *err)
+{
+    char *path = sl__docker_list_path("/services", f, n,
+                                      status ? "status=true" : NULL, err);
+    json_t *arr = NULL;
+    sl_docker_service_list *list = NULL;
+
+    if (path)
+        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
+    if (arr)
+        list = sl__docker_service_list_parse(arr, err);
+    json_decref(arr);
+    free(path);
+    return list;
+}
+
+sl_docker_service *sl_docker_service_inspect(sl_docker_client *c,
+                                             const char *ref, sl_error *err)
+{
+    char *path = sl__docker_ref_path("/services/", ref,
+                                     "?insertDefaults=false", err);
+    json_t *obj = NULL;
+    sl_docker_service *svc = NULL;
+
+    if (path)
+        obj = sl__docker_json(c, "GET", path, NULL, false, JSON_OBJECT, err);
+    if (!obj)
+        goto cleanup;
+    svc = calloc(1, sizeof(*svc));
+    if (!svc) {
+        nomem(err);
+    } else if (sl__docker_service_parse(obj, svc, err) < 0) {
+        free(svc);
+        svc = NULL;
+    }
+
+cleanup:
+    json_decref(obj);
+    free(path);
+    return svc;
+}
+
+int sl_docker_service_update(sl_docker_client *c, const char *id,
+                             uint64_t version, json_t *spec, sl_error *err)
+{
+    char tail[48];
+    char *path;
+    int ret;
+
+    snprintf(tail, sizeof(tail), "/update?version=%" PRIu64, version);
+    path = sl__docker_ref_path("/services/", id, tail, err);
+    if (!path)
+        return -1;
+    ret = sl__docker_do(c, "POST", path, spec, false, err);
+    free(path);
+    return ret;
+}
+
+int sl_docker_service_scale(sl_docker_client *c, const char *ref,
+                            uint64_t replicas, sl_error *err)
+{
+    sl_docker_service *svc = sl_docker_service_inspect(c, ref, err);
+    json_t *spec = NULL;
+    int ret = -1;
+
+    if (!svc)
+        return -1;
+    if (strcmp(svc->mode, "replicated")) {
+        sl_error_set(err, SL_ERR_INVALID,
+                     "cannot scale '%s': it is a %s service", ref,
+                     svc->mode);
+        goto cleanup;
+    }
+    spec = json_deep_copy(svc->spec);
+    if (!spec ||
+        !set(spec, "Mode", json_pack("{s:{s:I}}", "Replicated", "Replicas",
+                                     (json_int_t)replicas))) {
+        nomem(err);
+        goto cleanup;
+    }
+    ret = sl_docker_service_update(c, svc->id, svc->version, spec, err);
+
+cleanup:
+    json_decref(spec);
+    sl_docker_service_free(svc);
+    return ret;
+}
+
+int sl_docker_service_remove(sl_docker_client *c, const char *ref,
+                             sl_error *err)
+{
+    char *path = sl__docker_ref_path("/services/", ref, NULL, err);
+    int ret;
+
+    if (!path)
+        return -1;
+    ret = sl__docker_do(c, "DELETE", path, NULL, false, err);
+    free(path);
+    return ret;
+}
+
+/* Tasks ------------------------------------------------------------------------- */
+
+sl_docker_task_list *sl_docker_tasks_list(sl_docker_client *c,
+                                          const sl_docker_filter *filters,
+                                          size_t n, sl_error *err)
+{
+    char *path = sl__docker_list_path("/tasks", filters, n, NULL, err);
+    json_t *arr = NULL;
+    sl_docker_task_list *list = NULL;
+
+    if (path)
+        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
+    if (arr)
+        list = sl__docker_task_list_parse(arr, err);
+    json_decref(arr);
+    free(path);
+    return list;
+}
+
+/* Networks ---------------------------------------------------------------------- */
+
+char *sl_docker_network_create(sl_docker_client *c,
+                               const sl_docker_network_def *def,
+                               sl_error *err)
+{
+    json_t *body = NULL;
+    json_t *answer = NULL;
+    const char *id;
+    char *out = NULL;
+
+    if (!def->name || !*def->name) {
+        sl_error_set(err, SL_ERR_INVALID, "a network needs a name");
+        return NULL;
+    }
+    body = json_pack("{s:s, s:b, s:b, s:b, s:o}", "Name", def->name,
+                     "CheckDuplicate", 1, "Internal", def->internal,
+                     "Attachable", def->attachable, "Labels",
+                     sl__docker_labels_json(def->labels, def->n_labels));
+    if (body && def->driver &&
+        !set(body, "Driver", json_string(def->driver))) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (!body) {
+        sl_error_set(err, SL_ERR_INVALID,
+                     "cannot encode network '%s': a string is not utf-8",
+                     def->name);
+        return NULL;
+    }
+
+    answer = sl__docker_json(c, "POST", "/networks/create", body, false,
+                             JSON_OBJECT, err);
+    if (!answer)
+        goto cleanup;
+    id = json_string_value(json_object_get(answer, "Id"));
+    if (!id || !*id)
+        sl__docker_bad_answer(c, "POST", "/networks/create",
+                              "an 'Id' string", err);
+    else if (!(out = strdup(id)))
+        nomem(err);
+
+cleanup:
+    json_decref(answer);
+    json_decref(body);
+    return out;
+}
+
+sl_docker_network_list *sl_docker_networks_list(sl_docker_client *c,
+                                                const sl_docker_filter *f,
+                                                size_t n, sl_error *err)
+{
+    char *path = sl__docker_list_path("/networks", f, n, NULL, err);
+    json_t *arr = NULL;
+    sl_docker_network_list *list = NULL;
+
+    if (path)
+        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
+    if (arr)
+        list = sl__docker_network_list_parse(arr, err);
+    json_decref(arr);
+    free(path);
+    return list;
+}
+
+int sl_docker_network_remove(sl_docker_client *c, const char *ref,
+                             sl_error *err)
+{
+    char *path = sl__docker_ref_path("/networks/", ref, NULL, err);
+    int ret;
+
+    if (!path)
+        return -1;
+    ret = sl__docker_do(c, "DELETE", path, NULL, false, err);
+    free(path);
+    return ret;
+}
