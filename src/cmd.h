@@ -16,7 +16,12 @@ typedef struct sl_command {
     int (*run)(int argc, char **argv);
 } sl_command;
 
-/* swarmlab fake-dockerd: argv[0] is "fake-dockerd". */
+/* Each takes argv[0] as its own name ("fake-dockerd", "swarm", ...). */
 int sl_cmd_fake_dockerd(int argc, char **argv);
+int sl_cmd_image(int argc, char **argv);
+int sl_cmd_host(int argc, char **argv);
+int sl_cmd_swarm(int argc, char **argv);
+int sl_cmd_ls(int argc, char **argv);
+int sl_cmd_destroy(int argc, char **argv);
 
 #endif /* SL_CMD_H */

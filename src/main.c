@@ -5,6 +5,13 @@
 #include "cmd.h"
 
 static const sl_command commands[] = {
+    {"image", "image build: make the reusable base image", sl_cmd_image},
+    {"host", "host create NAME: one Docker host VM from the image",
+     sl_cmd_host},
+    {"swarm", "swarm create: hosts, and a swarm of managers and workers",
+     sl_cmd_swarm},
+    {"ls", "show what the state file records", sl_cmd_ls},
+    {"destroy", "remove everything the state file records", sl_cmd_destroy},
     {"fake-dockerd", "serve simulated Docker hosts sharing one swarm",
      sl_cmd_fake_dockerd},
 };

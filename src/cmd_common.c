@@ -1,0 +1,156 @@
+/* What the provisioning commands share: backend options, state, output. */
+#include "cmd_common.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "docker_client.h"
+
+int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg)
+{
+    switch (code) {
+    case SL_OPT_HYPERVISOR: env->hypervisor = arg; return 1;
+    case SL_OPT_URI: env->uri = arg; return 1;
+    case SL_OPT_STATE: env->state_path = arg; return 1;
+    case SL_OPT_JSON: env->json = true; return 1;
+    default: return 0;
+    }
+}
+
+int sl_cmd_fail(const sl_cmd_env *env, const sl_error *err)
+{
+    if (err->where[0])
+        fprintf(stderr, "swarmlab %s: %s (%s)\n", env->command, err->message,
+                err->where);
+    else
+        fprintf(stderr, "swarmlab %s: %s\n", env->command, err->message);
+    switch (err->code) {
+    case SL_ERR_INVALID: return SL_EXIT_USAGE;
+    case SL_ERR_CONNECT:
+    case SL_ERR_UNSUPPORTED: return SL_EXIT_ENV;
+    default: return SL_EXIT_FAILED;
+    }
+}
+
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void sl_cmd_progress(const sl_progress *p, void *data)
+{
+    sl_cmd_env *env = data;
+    double secs = (double)(p->at_ns - env->started_ns) / 1e9;
+
+    if (!env->progress)
+        return;
+    pthread_mutex_lock(&progress_lock);
+    fprintf(stderr, "[%7.1fs] %-16s %s%s%s\n", secs,
+            p->host ? p->host : "swarm", p->phase, p->detail ? "  " : "",
+            p->detail ? p->detail : "");
+    pthread_mutex_unlock(&progress_lock);
+}
+
+static void hv_event(const sl_hv_event *ev, void *data)
+{
+    sl_progress p = {ev->host, sl_hv_phase_name(ev->phase), ev->detail,
+                     ev->at_ns};
+
+    sl_cmd_progress(&p, data);
+}
+
+/* The backend the state was made with must be the one asked for now. */
+static int check_backend(sl_cmd_env *env, sl_error *err)
+{
+    json_t *root = sl_state_root(env->st);
+    const char *recorded = json_string_value(json_object_get(root,
+                                                             "hypervisor"));
+    json_t *hosts = json_object_get(root, "hosts");
+
+    if (!env->hypervisor)
+        env->hypervisor = recorded && json_object_size(hosts) > 0 ? recorded
+                                                                  : "fake";
+    if (recorded && json_object_size(hosts) > 0 &&
+        strcmp(recorded, env->hypervisor)) {
+        return sl_error_set(err, SL_ERR_INVALID,
+                            "state file '%s' holds hosts made with '%s', "
+                            "not '%s'",
+                            sl_state_path(env->st), recorded,
+                            env->hypervisor);
+    }
+    if (!recorded || json_object_size(hosts) == 0) {
+        json_object_set_new(root, "hypervisor",
+                            json_string(env->hypervisor));
+        json_object_set_new(root, "uri",
+                            env->uri ? json_string(env->uri) : json_null());
+    } else if (!env->uri) {
+        env->uri = json_string_value(json_object_get(root, "uri"));
+    }
+    return 0;
+}
+
+int sl_cmd_env_open(sl_cmd_env *env)
+{
+    sl_hv_options opts = {0};
+    sl_error err;
+
+    env->progress = !env->json && isatty(STDERR_FILENO);
+    if (!env->state_path) {
+        env->default_state_path = sl_state_default_path();
+        env->state_path = env->default_state_path;
+    }
+    env->st = sl_state_open(env->state_path, &err);
+    if (!env->st || check_backend(env, &err) < 0)
+        return sl_cmd_fail(env, &err);
+
+    opts.uri = env->uri;
+    opts.on_event = hv_event;
+    opts.event_data = env;
+    env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
+    if (!env->hv)
+        return sl_cmd_fail(env, &err);
+    env->started_ns = sl_clock_now_ns(sl_hypervisor_clock(env->hv));
+    return 0;
+}
+
+void sl_cmd_env_close(sl_cmd_env *env)
+{
+    sl_hypervisor_close(env->hv);
+    sl_state_free(env->st);
+    free(env->default_state_path);
+    env->hv = NULL;
+    env->st = NULL;
+}
+
+int sl_cmd_add_label(const char *command, const char *text, void *labels,
+                     size_t *n)
+{
+    sl_docker_label **arr = labels;
+    const char *eq = strchr(text, '=');
+    sl_docker_label *grown;
+
+    if (!eq || eq == text) {
+        fprintf(stderr, "swarmlab %s: invalid label '%s': expected "
+                        "KEY=VALUE\n", command, text);
+        return -1;
+    }
+    grown = realloc(*arr, (*n + 1) * sizeof(**arr));
+    if (!grown)
+        return -1;
+    *arr = grown;
+    grown[*n].key = strndup(text, (size_t)(eq - text));
+    grown[*n].value = eq + 1;
+    (*n)++;
+    return 0;
+}
+
+void sl_cmd_free_labels(void *labels, size_t n)
+{
+    sl_docker_label *arr = labels;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free((char *)arr[i].key);
+    free(arr);
+}

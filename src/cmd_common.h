@@ -1,0 +1,76 @@
+/* What the provisioning commands share: backend options, state, output. */
+#ifndef SL_CMD_COMMON_H
+#define SL_CMD_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "hypervisor.h"
+#include "progress.h"
+#include "state.h"
+
+/* Options every provisioning command takes. */
+typedef struct sl_cmd_env {
+    const char *command;    /* "swarm create", for messages */
+    const char *hypervisor; /* "fake" or "libvirt"; NULL: the state's,
+                               else "fake" */
+    const char *uri;        /* libvirt URI, or NULL */
+    const char *state_path; /* or NULL for the default */
+    char *default_state_path;
+    bool json;              /* machine-readable output on stdout */
+    bool progress;          /* progress lines on stderr (a terminal) */
+    sl_hypervisor *hv;
+    sl_state *st;
+    int64_t started_ns;     /* on the hypervisor's clock */
+} sl_cmd_env;
+
+/* getopt_long codes of the shared options. */
+enum {
+    SL_OPT_HYPERVISOR = 1000,
+    SL_OPT_URI,
+    SL_OPT_STATE,
+    SL_OPT_JSON
+};
+
+#define SL_CMD_COMMON_LONGOPTS                                          \
+    {"hypervisor", required_argument, NULL, SL_OPT_HYPERVISOR},         \
+    {"uri", required_argument, NULL, SL_OPT_URI},                       \
+    {"state", required_argument, NULL, SL_OPT_STATE},                   \
+    {"json", no_argument, NULL, SL_OPT_JSON},                           \
+    {"help", no_argument, NULL, 'h'}
+
+#define SL_CMD_COMMON_HELP                                                  \
+    "  --hypervisor NAME  fake (default) or libvirt\n"                     \
+    "  --uri URI          libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"    \
+    "  --state FILE       state file (default: $SWARMLAB_STATE, else\n"     \
+    "                     ~/.local/state/swarmlab/state.json)\n"            \
+    "  --json             print the result as JSON on stdout\n"             \
+    "  --help             show this help\n"
+
+/* Takes one shared option; returns 1 when 'code' was one, 0 when not. */
+int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg);
+
+/* Opens the state and the hypervisor the options name. When the state
+ * already records a backend, a different one is refused. Returns 0, or an
+ * exit code after printing why. */
+int sl_cmd_env_open(sl_cmd_env *env);
+
+void sl_cmd_env_close(sl_cmd_env *env);
+
+/* Renders progress on stderr when env->progress. */
+void sl_cmd_progress(const sl_progress *p, void *data);
+
+/* Prints "swarmlab COMMAND: message (where)" on stderr and returns the
+ * exit code for 'err'. */
+int sl_cmd_fail(const sl_cmd_env *env, const sl_error *err);
+
+/* Splits "KEY=VALUE" into an allocated label array; returns -1 after
+ * printing why when there is no '='. */
+int sl_cmd_add_label(const char *command, const char *text, void *labels,
+                     size_t *n);
+
+/* Frees what sl_cmd_add_label() made; accepts NULL. */
+void sl_cmd_free_labels(void *labels, size_t n);
+
+#endif /* SL_CMD_COMMON_H */
