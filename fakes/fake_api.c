@@ -39,6 +39,7 @@ static void reply_text(route_ctx *c, int status, const char *type,
     c->reply->content_type = type;
     free(c->reply->body);
     c->reply->body = text ? strdup(text) : NULL;
+    c->reply->body_len = text ? strlen(text) : 0;
 }
 
 /* Sends 'value' (stolen) as the daemon's encoder does: compact, one line. */
@@ -58,6 +59,7 @@ static void reply_json(route_ctx *c, int status, json_t *value)
     if (c->reply->body) {
         memcpy(c->reply->body, text, len);
         strcpy(c->reply->body + len, "\n");
+        c->reply->body_len = len + 1;
     }
     free(text);
 }
@@ -193,8 +195,16 @@ static json_t *body_object(route_ctx *c, const char *what, bool required)
     sl_error err;
     json_t *obj;
 
-    if (c->req->body_too_big) {
-        reply_message(c, 400, "request body is too large");
+    if (c->req->body_too_big || c->req->body_len > SL_FAKE_GRPC_MAX) {
+        char msg[160];
+
+        /* TODO: the daemon counts the protobuf message, not the JSON
+         * body; the two sizes differ by a few bytes. */
+        snprintf(msg, sizeof(msg),
+                 "rpc error: code = ResourceExhausted desc = grpc: received "
+                 "message larger than max (%zu vs. %d)",
+                 c->req->body_len, SL_FAKE_GRPC_MAX);
+        reply_message(c, 500, msg);
         return NULL;
     }
     obj = sl_fake_json_decode(c->req->body, c->req->body_len, what,
@@ -615,37 +625,35 @@ static int check_version(route_ctx *c, const char *version)
                  "version is %s",
                  version, SL_FAKE_API_VERSION);
         reply_message(c, 400, msg);
+        c->reply->headers = SL_FAKE_HEADERS_VERSION;
         return -1;
     }
     if (version_cmp(version, SL_FAKE_MIN_API_VERSION) < 0) {
+        /* This one the daemon sends as a plain text error. */
         snprintf(msg, sizeof(msg),
                  "client version %s is too old. Minimum supported API "
                  "version is %s, please upgrade your client to a newer "
-                 "version",
+                 "version\n",
                  version, SL_FAKE_MIN_API_VERSION);
-        reply_message(c, 400, msg);
+        reply_text(c, 400, "text/plain; charset=utf-8", msg);
+        c->reply->headers = SL_FAKE_HEADERS_VERSION;
+        c->reply->nosniff = true;
         return -1;
     }
     return 0;
 }
 
-static const route *find_route(route_ctx *c, bool *path_known)
+static const route *find_route(route_ctx *c)
 {
+    static const route dist = {"GET", "", h_distribution};
     size_t i;
 
-    *path_known = false;
     if (c->nsegs >= 3 && !strcmp(c->segs[0], "distribution") &&
-        !strcmp(c->segs[c->nsegs - 1], "json")) {
-        static const route dist = {"GET", "", h_distribution};
-
-        *path_known = true;
+        !strcmp(c->segs[c->nsegs - 1], "json"))
         return strcmp(c->req->method, "GET") ? NULL : &dist;
-    }
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!pattern_matches(routes[i].pattern, c->segs, c->nsegs))
-            continue;
-        *path_known = true;
-        if (!strcmp(routes[i].method, c->req->method))
+        if (!strcmp(routes[i].method, c->req->method) &&
+            pattern_matches(routes[i].pattern, c->segs, c->nsegs))
             return &routes[i];
     }
     return NULL;
@@ -657,7 +665,6 @@ void sl_fake_api_handle(sl_fake_swarm *fs, int host,
     route_ctx c;
     char *path = strdup(req->url ? req->url : "/");
     const route *r;
-    bool path_known = false;
     int n;
 
     memset(reply, 0, sizeof(*reply));
@@ -680,13 +687,12 @@ void sl_fake_api_handle(sl_fake_swarm *fs, int host,
         c.nsegs--;
     }
 
-    r = n < 0 ? NULL : find_route(&c, &path_known);
+    /* A known path with another method is as unknown to the daemon's
+     * router as any other path. */
+    r = n < 0 ? NULL : find_route(&c);
     if (!r) {
-        if (path_known)
-            reply_text(&c, 405, "text/plain; charset=utf-8",
-                       "Method Not Allowed");
-        else
-            reply_message(&c, 404, "page not found");
+        reply_message(&c, 404, "page not found");
+        c.reply->headers = SL_FAKE_HEADERS_NONE;
         goto cleanup;
     }
     sl_fake_swarm_lock(fs);
@@ -701,4 +707,5 @@ void sl_fake_reply_clear(sl_fake_reply *reply)
 {
     free(reply->body);
     reply->body = NULL;
+    reply->body_len = 0;
 }

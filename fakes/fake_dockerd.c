@@ -36,13 +36,18 @@ struct sl_fake_dockerd {
 typedef struct request_state {
     char *body;
     size_t len;
+    size_t received; /* counts on past SL_FAKE_MAX_BODY */
     bool too_big;
 } request_state;
 
-static void add_common_headers(struct MHD_Response *resp)
+static void add_daemon_headers(struct MHD_Response *resp,
+                               sl_fake_headers which)
 {
+    if (which == SL_FAKE_HEADERS_NONE)
+        return;
     MHD_add_response_header(resp, "Api-Version", SL_FAKE_API_VERSION);
-    MHD_add_response_header(resp, "Docker-Experimental", "false");
+    if (which == SL_FAKE_HEADERS_ALL)
+        MHD_add_response_header(resp, "Docker-Experimental", "false");
     MHD_add_response_header(resp, "Ostype", "linux");
     MHD_add_response_header(resp, "Server", SL_FAKE_SERVER_HEADER);
 }
@@ -52,13 +57,14 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
-    const char *body = reply->body ? reply->body : "";
-
-    resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+    resp = MHD_create_response_from_buffer(reply->body_len,
+                                           reply->body ? reply->body : "",
                                            MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    add_common_headers(resp);
+    add_daemon_headers(resp, reply->headers);
+    if (reply->nosniff)
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (reply->content_type)
         MHD_add_response_header(resp, "Content-Type", reply->content_type);
     if (reply->no_cache) {
@@ -116,6 +122,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (*upload_data_size) {
+        st->received += *upload_data_size;
         if (!st->too_big && st->len + *upload_data_size > SL_FAKE_MAX_BODY) {
             st->too_big = true;
         } else if (!st->too_big) {
@@ -140,7 +147,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
     req.method = method;
     req.url = url;
     req.body = st->body;
-    req.body_len = st->len;
+    req.body_len = st->too_big ? st->received : st->len;
     req.body_too_big = st->too_big;
     req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                    "Content-Type");

@@ -431,7 +431,8 @@ json_t *sl_fake_json_decode(const char *body, size_t len, const char *type,
     if (!body || s.p >= s.end) {
         if (!required)
             return json_object();
-        sl_error_set(err, SL_ERR_INVALID, "EOF");
+        sl_error_set(err, SL_ERR_INVALID,
+                     "got EOF while reading request body");
         err->http_status = 400;
         return NULL;
     }

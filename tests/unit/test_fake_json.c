@@ -21,8 +21,10 @@ static void assert_decode_error(const char *body, const char *type,
 static void empty_body_is_eof(void **state)
 {
     (void)state;
-    assert_decode_error("", "swarm.ServiceSpec", "EOF");
-    assert_decode_error("  \n", "swarm.ServiceSpec", "EOF");
+    assert_decode_error("", "swarm.ServiceSpec",
+                        "got EOF while reading request body");
+    assert_decode_error("  \n", "swarm.ServiceSpec",
+                        "got EOF while reading request body");
 }
 
 static void empty_body_is_an_empty_object_when_optional(void **state)
