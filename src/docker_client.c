@@ -313,13 +313,15 @@ static const char *errno_text(long os_errno, char *buf, size_t size)
     return buf;
 }
 
+/* Which limit ran out: the connection's when the request was never sent
+ * and that limit is the shorter, else the whole call's. */
 static int timeout_error(sl_docker_client *c, sl_error *err)
 {
-    curl_off_t connected = 0;
+    curl_off_t sent_at = 0;
     char limit[32];
 
-    curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connected);
-    if (!connected) {
+    curl_easy_getinfo(c->curl, CURLINFO_PRETRANSFER_TIME_T, &sent_at);
+    if (!sent_at && c->connect_timeout_ms < c->timeout_ms) {
         fmt_limit(c->connect_timeout_ms, limit, sizeof(limit));
         return sl_error_set(err, SL_ERR_TIMEOUT,
                             "cannot connect to '%s' within %s", c->ep.text,
