@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "fake_hypervisor.h"
 
 static const sl_command commands[] = {
     {"image", "image build: make the reusable base image", sl_cmd_image},
@@ -30,6 +31,11 @@ int main(int argc, char **argv)
 {
     size_t i;
 
+    /* The fakes live beside the library; make them known to it. */
+    if (sl_fake_hv_register(NULL) < 0) {
+        fprintf(stderr, "swarmlab: cannot register the fake hypervisor\n");
+        return SL_EXIT_FAILED;
+    }
     if (argc < 2) {
         usage(stderr);
         return SL_EXIT_USAGE;

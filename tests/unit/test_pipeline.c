@@ -1,0 +1,286 @@
+/* Tests of the provisioning pipeline on the fake hypervisor and fake daemons. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_hypervisor.h"
+#include "pipeline.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    sl_hypervisor *hv;
+    sl_state *st;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    /* A server big enough for a hundred default hosts. */
+    static const sl_fake_hv_config server = {.cpus = 512,
+                                             .memory_mib = 1 << 20};
+    sl_hv_options opts = {0};
+    sl_error err;
+
+    strcpy(f->dir, "/tmp/sl-pipeline-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/state.json", f->dir);
+    f->st = sl_state_open(f->path, &err);
+    assert_non_null(f->st);
+    sl_fake_hv_register(NULL);
+    opts.seed = 7;
+    opts.fake = &server;
+    f->hv = sl_hypervisor_open("fake", &opts, &err);
+    if (!f->hv)
+        fail_msg("cannot open the fake hypervisor: %s", err.message);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+
+    sl_hypervisor_close(f->hv);
+    sl_state_free(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static sl_pipeline_spec shape(int managers, int workers)
+{
+    sl_pipeline_spec spec = {0};
+
+    spec.managers.count = managers;
+    spec.workers.count = workers;
+    return spec;
+}
+
+static size_t recorded_hosts(fixture *f)
+{
+    return json_object_size(json_object_get(sl_state_root(f->st), "hosts"));
+}
+
+static size_t hypervisor_hosts(fixture *f)
+{
+    sl_error err;
+    size_t n = 0;
+    sl_hv_host_info *list = sl_hv_host_list(f->hv, &n, &err);
+
+    assert_non_null(list);
+    free(list);
+    return n;
+}
+
+/* Forms a swarm of the given shape and checks what the leader reports. */
+static void assert_swarm_forms(fixture *f, int managers, int workers)
+{
+    sl_pipeline_spec spec = shape(managers, workers);
+    sl_swarm_summary s;
+    sl_error err;
+
+    spec.parallel = 16;
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, &s, NULL, NULL,
+                                 &err) < 0)
+        fail_msg("swarm create failed: %s (%s)", err.message, err.where);
+    assert_int_equal(s.managers, managers);
+    assert_int_equal(s.workers, workers);
+    assert_int_equal(s.ready, managers + workers);
+    assert_string_equal(s.leader, "n2d-mngr-0");
+    assert_int_equal(recorded_hosts(f), managers + workers);
+}
+
+static void default_swarm_forms_with_four_ready_nodes_and_a_leader(void **st)
+{
+    fixture *f = *st;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_host_plan *plan = NULL;
+    sl_swarm_summary s;
+    size_t n = 0;
+    sl_error err;
+
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, &s, &plan, &n,
+                                 &err) < 0)
+        fail_msg("swarm create failed: %s (%s)", err.message, err.where);
+    assert_int_equal(n, 4);
+    assert_string_equal(plan[0].name, "n2d-mngr-0");
+    assert_string_equal(plan[1].name, "n2d-wrkr-0");
+    assert_string_equal(plan[3].name, "n2d-wrkr-2");
+    assert_int_equal(plan[2].cpus, 4);
+    assert_int_equal(plan[2].memory_mib, 2048);
+    assert_int_equal(s.ready, 4);
+    assert_int_equal(s.managers, 1);
+    assert_string_equal(s.leader, "n2d-mngr-0");
+    free(plan);
+}
+
+static void three_managers_and_twenty_workers_form(void **state)
+{
+    assert_swarm_forms(*state, 3, 20);
+}
+
+static void hundred_host_swarm_forms(void **state)
+{
+    assert_swarm_forms(*state, 3, 97);
+}
+
+static void boot_failure_once_is_retried(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_swarm_summary s;
+    sl_error err;
+
+    assert_int_equal(sl_fake_hv_fail_boot(f->hv, "n2d-wrkr-1", 1, &err), 0);
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, &s, NULL, NULL,
+                                 &err) < 0)
+        fail_msg("swarm create failed: %s", err.message);
+    assert_int_equal(s.ready, 4);
+}
+
+static void permanent_boot_failure_rolls_back_everything(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_error err;
+
+    assert_int_equal(sl_fake_hv_fail_boot(f->hv, "n2d-wrkr-2", -1, &err), 0);
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.where, "n2d-wrkr-2"));
+    assert_int_equal(recorded_hosts(f), 0);
+    assert_int_equal(hypervisor_hosts(f), 0);
+}
+
+static void failed_build_is_kept_when_asked(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_error err;
+
+    spec.keep_on_failure = true;
+    sl_fake_hv_fail_boot(f->hv, "n2d-wrkr-2", -1, &err);
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(recorded_hosts(f), 4);
+    assert_int_equal(hypervisor_hosts(f), 4);
+}
+
+static void running_again_after_a_failure_finishes_the_job(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_swarm_summary s;
+    sl_error err;
+
+    spec.keep_on_failure = true;
+    sl_fake_hv_fail_boot(f->hv, "n2d-wrkr-2", 3, &err);
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, &s, NULL, NULL,
+                                 &err) < 0)
+        fail_msg("second run failed: %s (%s)", err.message, err.where);
+    assert_int_equal(s.ready, 4);
+    assert_int_equal(hypervisor_hosts(f), 4);
+    assert_int_equal(recorded_hosts(f), 4);
+}
+
+static void host_over_capacity_is_refused_before_anything_is_made(void **st)
+{
+    fixture *f = *st;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_error err;
+
+    spec.workers.cpus = 200; /* 600 asked, the simulated server has 512 */
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CAPACITY);
+    assert_int_equal(recorded_hosts(f), 0);
+    assert_int_equal(hypervisor_hosts(f), 0);
+}
+
+static void destroy_removes_every_recorded_host(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_error err;
+
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), 0);
+    assert_int_equal(sl_pipeline_destroy(f->hv, f->st, NULL, NULL, &err), 0);
+    assert_int_equal(hypervisor_hosts(f), 0);
+    assert_int_equal(recorded_hosts(f), 0);
+    assert_int_equal(access(f->path, F_OK), -1);
+}
+
+static void swarm_without_manager_is_refused(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(0, 3);
+    sl_error err;
+
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_INVALID);
+    assert_string_equal(err.message, "a swarm needs at least one manager");
+    assert_int_equal(hypervisor_hosts(f), 0);
+}
+
+static void worker_labels_reach_the_nodes(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 2);
+    sl_docker_label labels[] = {{"tier", "app"}};
+    sl_host_plan *plan = NULL;
+    sl_docker_config cfg = {0};
+    sl_docker_client *c;
+    sl_docker_node *node;
+    size_t n;
+    sl_error err;
+
+    spec.workers.labels = labels;
+    spec.workers.n_labels = 1;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              &plan, &n, &err), 0);
+    cfg.host = plan[0].endpoint;
+    c = sl_docker_client_new(&cfg, &err);
+    assert_non_null(c);
+    node = sl_docker_node_inspect(c, "n2d-wrkr-1", &err);
+    assert_non_null(node);
+    assert_string_equal(sl_docker_label_get(node->labels, node->n_labels,
+                                            "tier"), "app");
+    sl_docker_node_free(node);
+    node = sl_docker_node_inspect(c, "n2d-mngr-0", &err);
+    assert_non_null(node);
+    assert_null(sl_docker_label_get(node->labels, node->n_labels, "tier"));
+    sl_docker_node_free(node);
+    sl_docker_client_free(c);
+    free(plan);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(default_swarm_forms_with_four_ready_nodes_and_a_leader),
+        T(three_managers_and_twenty_workers_form),
+        T(hundred_host_swarm_forms),
+        T(boot_failure_once_is_retried),
+        T(permanent_boot_failure_rolls_back_everything),
+        T(failed_build_is_kept_when_asked),
+        T(running_again_after_a_failure_finishes_the_job),
+        T(host_over_capacity_is_refused_before_anything_is_made),
+        T(destroy_removes_every_recorded_host),
+        T(swarm_without_manager_is_refused),
+        T(worker_labels_reach_the_nodes),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
