@@ -1143,6 +1143,11 @@ static fk_paired *fk_pair_get(sl_fake_docker_pairing *p,
         if (!strcmp(p->hosts[i].name, host->name))
             return &p->hosts[i];
     }
+    if (!host->address[0]) {
+        sl_error_set(err, SL_ERR_CONFLICT, "host '%s' has no address yet",
+                     host->name);
+        return NULL;
+    }
     memset(&hs, 0, sizeof(hs));
     hs.hostname = host->name;
     hs.addr = host->address;
