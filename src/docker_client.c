@@ -51,7 +51,7 @@ static void curl_init(void)
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Client life -------------------------------------------------------------- */
+/* Client life ------------------------------------------------------------- */
 
 static int dup_opt(const char *s, char **out)
 {
@@ -203,7 +203,7 @@ void sl_docker_client_set_timeouts(sl_docker_client *c,
         c->timeout_ms = timeout_ms;
 }
 
-/* Reading the answer -------------------------------------------------------- */
+/* Reading the answer ------------------------------------------------------ */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -284,7 +284,7 @@ static void answer_reset(answer *a)
     a->experimental[0] = a->swarm[0] = '\0';
 }
 
-/* Transport errors ----------------------------------------------------------- */
+/* Transport errors -------------------------------------------------------- */
 
 /* A time limit for messages: "30 s" or "250 ms". */
 static void fmt_limit(long ms, char *buf, size_t size)
@@ -452,7 +452,7 @@ static int status_error(sl_docker_client *c, const char *method,
     return -1;
 }
 
-/* Requests ------------------------------------------------------------------- */
+/* Requests ---------------------------------------------------------------- */
 
 static void trace(sl_docker_client *c, const char *method, const char *path,
                   int64_t duration_ns, sl_errcode code)
@@ -597,7 +597,7 @@ cleanup:
     return ret;
 }
 
-/* Version negotiation ------------------------------------------------------ */
+/* Version negotiation ----------------------------------------------------- */
 
 /* Settles on min(ours, 'daemon'); refuses a daemon older than our minimum. */
 static int settle_version(sl_docker_client *c, const char *daemon,
@@ -668,7 +668,7 @@ int sl_docker_client_negotiate(sl_docker_client *c, sl_error *err)
     return negotiate_by_version(c, err);
 }
 
-/* Decoding answers ------------------------------------------------------------ */
+/* Decoding answers -------------------------------------------------------- */
 
 static const char *type_name(json_type t)
 {
@@ -799,7 +799,7 @@ json_t *sl_docker_call(sl_docker_client *c, const char *method,
                            err);
 }
 
-/* Engine calls ---------------------------------------------------------------- */
+/* Engine calls ------------------------------------------------------------ */
 
 int sl_docker_ping(sl_docker_client *c, sl_docker_ping_result *out,
                    sl_error *err)

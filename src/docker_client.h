@@ -44,7 +44,7 @@
 
 typedef struct sl_docker_client sl_docker_client;
 
-/* Endpoints -------------------------------------------------------------- */
+/* Endpoints --------------------------------------------------------------- */
 
 typedef enum sl_docker_transport {
     SL_DOCKER_UNIX,
@@ -69,7 +69,7 @@ typedef struct sl_docker_endpoint {
 int sl_docker_endpoint_parse(const char *spec, bool tls,
                              sl_docker_endpoint *ep, sl_error *err);
 
-/* Configuration ---------------------------------------------------------- */
+/* Configuration ----------------------------------------------------------- */
 
 /* One finished call, for the command line to render. Request and answer
  * bodies are never passed: some carry join tokens. */
@@ -133,7 +133,7 @@ void sl_docker_client_set_timeouts(sl_docker_client *c,
 /* Negotiates the API version now, if not done yet. */
 int sl_docker_client_negotiate(sl_docker_client *c, sl_error *err);
 
-/* Filters ---------------------------------------------------------------- */
+/* Filters ----------------------------------------------------------------- */
 
 /* One filter term, as `--filter key=value`; terms with the same key are
  * alternatives. */

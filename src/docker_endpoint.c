@@ -203,7 +203,7 @@ int sl__docker_api_version_parse(const char *text, int *major, int *minor)
     return 0;
 }
 
-/* The environment ---------------------------------------------------------- */
+/* The environment --------------------------------------------------------- */
 
 static const char *env_nonempty(const char *name)
 {

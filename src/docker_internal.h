@@ -6,7 +6,7 @@
 
 #include "docker_client.h"
 
-/* Endpoints and the environment (docker_endpoint.c) ---------------------- */
+/* Endpoints and the environment (docker_endpoint.c) ----------------------- */
 
 /* sl_docker_endpoint_parse(), naming 'what' ("DOCKER_HOST", "docker
  * host") in messages and in err->where. */

@@ -36,7 +36,7 @@ static bool set(json_t *obj, const char *key, json_t *value)
     return json_object_set_new(obj, key, value) == 0;
 }
 
-/* The spec builder -------------------------------------------------------------- */
+/* The spec builder -------------------------------------------------------- */
 
 static json_t *resources_json(int64_t nano_cpus, int64_t memory)
 {
@@ -169,7 +169,7 @@ fail:
     return NULL;
 }
 
-/* Services --------------------------------------------------------------------- */
+/* Services ---------------------------------------------------------------- */
 
 char *sl_docker_service_create(sl_docker_client *c, json_t *spec,
                                sl_error *err)
@@ -295,7 +295,7 @@ int sl_docker_service_remove(sl_docker_client *c, const char *ref,
     return ret;
 }
 
-/* Tasks ------------------------------------------------------------------------- */
+/* Tasks ------------------------------------------------------------------- */
 
 sl_docker_task_list *sl_docker_tasks_list(sl_docker_client *c,
                                           const sl_docker_filter *filters,
@@ -314,7 +314,7 @@ sl_docker_task_list *sl_docker_tasks_list(sl_docker_client *c,
     return list;
 }
 
-/* Networks ---------------------------------------------------------------------- */
+/* Networks ---------------------------------------------------------------- */
 
 char *sl_docker_network_create(sl_docker_client *c,
                                const sl_docker_network_def *def,

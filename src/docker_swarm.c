@@ -18,7 +18,7 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* Swarm ------------------------------------------------------------------------ */
+/* Swarm ------------------------------------------------------------------- */
 
 char *sl_docker_swarm_init(sl_docker_client *c,
                            const sl_docker_swarm_init_req *req,
@@ -159,7 +159,7 @@ int sl_docker_swarm_rotate_tokens(sl_docker_client *c, bool worker,
     return ret;
 }
 
-/* Nodes ------------------------------------------------------------------------- */
+/* Nodes ------------------------------------------------------------------- */
 
 sl_docker_node_list *sl_docker_nodes_list(sl_docker_client *c,
                                           const sl_docker_filter *filters,

@@ -114,7 +114,7 @@ static int strings_at(json_t *obj, const char *path, const char ***out,
     return 0;
 }
 
-/* Engine ---------------------------------------------------------------------- */
+/* Engine ------------------------------------------------------------------ */
 
 int sl__docker_version_parse(json_t *obj, sl_docker_version *out,
                              sl_error *err)
@@ -162,7 +162,7 @@ int sl__docker_info_parse(json_t *obj, sl_docker_info *out, sl_error *err)
     return 0;
 }
 
-/* Swarm and nodes -------------------------------------------------------------- */
+/* Swarm and nodes --------------------------------------------------------- */
 
 int sl__docker_swarm_parse(json_t *obj, sl_docker_swarm *out, sl_error *err)
 {
@@ -241,7 +241,7 @@ void sl_docker_node_list_free(sl_docker_node_list *list)
     free(list);
 }
 
-/* Services, tasks, networks ------------------------------------------------------ */
+/* Services, tasks, networks ----------------------------------------------- */
 
 static void service_mode(json_t *obj, sl_docker_service *out)
 {
@@ -389,7 +389,7 @@ void sl_docker_network_list_free(sl_docker_network_list *list)
     free(list);
 }
 
-/* Lists ------------------------------------------------------------------------ */
+/* Lists ------------------------------------------------------------------- */
 
 typedef int (*item_parse_fn)(json_t *obj, void *out, sl_error *err);
 typedef void (*item_fini_fn)(void *item);

@@ -1,4 +1,4 @@
-/* Tests of the Docker client's calls: requests as the CLI sends them, typed answers. */
+/* Docker client calls: requests as the CLI sends them, typed answers. */
 #include "testutil.h"
 
 #include "docker_client.h"
@@ -129,7 +129,7 @@ static void assert_body(test_server *s, int i, const char *expect)
     json_decref(want);
 }
 
-/* Filters ------------------------------------------------------------------ */
+/* Filters ----------------------------------------------------------------- */
 
 static void filters_are_encoded_as_the_cli_does(void **state)
 {
@@ -220,7 +220,7 @@ static void services_list_with_status_asks_as_the_cli_does(void **state)
     sl_docker_client_free(c);
 }
 
-/* Engine ----------------------------------------------------------------------- */
+/* Engine ------------------------------------------------------------------ */
 
 static void info_is_read_into_typed_fields(void **state)
 {
@@ -299,7 +299,7 @@ static void version_is_read_into_typed_fields(void **state)
     sl_docker_client_free(c);
 }
 
-/* Swarm ------------------------------------------------------------------------- */
+/* Swarm ------------------------------------------------------------------- */
 
 static void swarm_init_sends_addresses_and_returns_the_node_id(void **state)
 {
@@ -480,7 +480,7 @@ static void swarm_leave_with_force_asks_as_the_cli_does(void **state)
     sl_docker_client_free(c);
 }
 
-/* Nodes -------------------------------------------------------------------------- */
+/* Nodes ------------------------------------------------------------------- */
 
 static void nodes_list_reads_roles_labels_and_status(void **state)
 {
@@ -608,7 +608,7 @@ static void node_remove_with_force_and_escaped_ref(void **state)
     sl_docker_client_free(c);
 }
 
-/* Services ----------------------------------------------------------------------- */
+/* Services ---------------------------------------------------------------- */
 
 static void service_builder_makes_the_spec_the_cli_sends(void **state)
 {
@@ -799,7 +799,7 @@ static void service_remove_deletes_it(void **state)
     sl_docker_client_free(c);
 }
 
-/* Networks ------------------------------------------------------------------------ */
+/* Networks ---------------------------------------------------------------- */
 
 static void network_create_returns_the_id(void **state)
 {
@@ -858,7 +858,7 @@ static void networks_list_and_remove(void **state)
     sl_docker_client_free(c);
 }
 
-/* Anything else ----------------------------------------------------------------- */
+/* Anything else ----------------------------------------------------------- */
 
 static void call_returns_any_json_and_null_for_nothing(void **state)
 {

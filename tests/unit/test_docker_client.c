@@ -1,4 +1,4 @@
-/* Tests of the Docker client's transport: endpoints, negotiation, errors, TLS. */
+/* Docker client transport: endpoints, negotiation, errors, TLS. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -77,7 +77,7 @@ static int teardown_env(void **state)
     return 0;
 }
 
-/* Endpoints ----------------------------------------------------------------- */
+/* Endpoints --------------------------------------------------------------- */
 
 static void docker_host_defaults_to_the_unix_socket(void **state)
 {
@@ -314,7 +314,7 @@ static void docker_cert_path_defaults_to_home_docker(void **state)
     rmdir(dir);
 }
 
-/* Negotiation -------------------------------------------------------------- */
+/* Negotiation ------------------------------------------------------------- */
 
 static void negotiates_down_to_daemon_version(void **state)
 {
@@ -431,7 +431,7 @@ static void ping_reports_version_os_experimental_and_swarm(void **state)
     sl_docker_client_free(c);
 }
 
-/* Errors --------------------------------------------------------------------- */
+/* Errors ------------------------------------------------------------------ */
 
 static void refused_connection_is_a_connect_error(void **state)
 {
@@ -733,7 +733,7 @@ static void error_status_without_json_keeps_the_text(void **state)
     sl_docker_client_free(c);
 }
 
-/* Tracing ----------------------------------------------------------------------- */
+/* Tracing ----------------------------------------------------------------- */
 
 typedef struct trace_log {
     int n;
@@ -787,7 +787,7 @@ static void trace_reports_method_path_status_and_duration(void **state)
     sl_docker_client_free(c);
 }
 
-/* Threads -------------------------------------------------------------------------- */
+/* Threads ----------------------------------------------------------------- */
 
 typedef struct thread_job {
     test_server *server;
@@ -833,7 +833,7 @@ static void separate_clients_work_from_separate_threads(void **state)
     }
 }
 
-/* TLS ----------------------------------------------------------------------------------- */
+/* TLS --------------------------------------------------------------------- */
 
 /* A throwaway CA, daemon and client certificate, and `openssl s_server`
  * requiring a client certificate from that CA, serving files as answers. */

@@ -1,4 +1,4 @@
-/* Tests of the Docker client against answers recorded from a real dockerd 20.10. */
+/* Docker client against answers recorded from a real dockerd 20.10. */
 #include "testutil.h"
 
 #include <ctype.h>
@@ -6,7 +6,7 @@
 #include "docker_client.h"
 #include "docker_test_server.h"
 
-/* Fixtures ------------------------------------------------------------------- */
+/* Fixtures ---------------------------------------------------------------- */
 
 static json_t *load_case(const char *name)
 {
@@ -176,7 +176,7 @@ static void decode_filters(const char *path, decoded_filters *out)
     }
 }
 
-/* Engine --------------------------------------------------------------------- */
+/* Engine ------------------------------------------------------------------ */
 
 static void recorded_info_answers_are_read(void **state)
 {
@@ -258,7 +258,7 @@ static void recorded_version_and_ping_are_read(void **state)
     json_decref(fx);
 }
 
-/* Swarm ------------------------------------------------------------------------ */
+/* Swarm ------------------------------------------------------------------- */
 
 static void recorded_swarm_init_is_sent_as_the_cli_does(void **state)
 {
@@ -373,7 +373,7 @@ static void recorded_swarm_leaves_are_sent_as_the_cli_does(void **state)
     }
 }
 
-/* Nodes ------------------------------------------------------------------------- */
+/* Nodes ------------------------------------------------------------------- */
 
 static void recorded_node_lists_are_asked_and_read(void **state)
 {
@@ -488,7 +488,7 @@ static void recorded_node_update_and_delete_are_sent_as_the_cli_does(
     json_decref(fx);
 }
 
-/* Services -------------------------------------------------------------------------- */
+/* Services ---------------------------------------------------------------- */
 
 static void recorded_service_creates_match_the_builder(void **state)
 {
@@ -619,7 +619,7 @@ static void recorded_service_inspect_update_and_delete(void **state)
     json_decref(fx);
 }
 
-/* Tasks and networks ------------------------------------------------------------------ */
+/* Tasks and networks ------------------------------------------------------ */
 
 static void recorded_task_lists_are_asked_and_read(void **state)
 {
@@ -711,7 +711,7 @@ static void recorded_networks_are_listed_created_and_deleted(void **state)
     json_decref(ls);
 }
 
-/* Errors ------------------------------------------------------------------------------- */
+/* Errors ------------------------------------------------------------------ */
 
 /* Every recorded error answer to a versioned path gives the error code for
  * its status, the status, the daemon's own text and the call. */
