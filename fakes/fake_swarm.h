@@ -38,6 +38,8 @@ typedef struct sl_fake_host_spec {
     const char *arch;         /* "x86_64"; NULL means x86_64 */
     int64_t nano_cpus;        /* 0 means 4 CPUs */
     int64_t memory_bytes;     /* 0 means 2 GiB */
+    const char *const *engine_labels; /* "key=value" strings ending in
+                                       * NULL (dockerd --label), or NULL */
 } sl_fake_host_spec;
 
 /* A new empty model. IDs, tokens and placement derive from 'seed' only, so
@@ -57,10 +59,20 @@ int sl_fake_swarm_add_host(sl_fake_swarm *fs, const sl_fake_host_spec *spec,
 
 int sl_fake_swarm_host_count(const sl_fake_swarm *fs);
 
+/* The index of the host named 'hostname', or -1. */
+int sl_fake_swarm_find_host(const sl_fake_swarm *fs, const char *hostname);
+
 /* Simulates a host losing power (up=false) or coming back (up=true): its
  * node shows down/unknown on the managers, its tasks are rescheduled, and
  * a manager's loss counts against the raft quorum. */
 void sl_fake_swarm_set_host_up(sl_fake_swarm *fs, int host, bool up);
+
+/* False while the host is powered off: its daemon does not answer, and
+ * every operation "as seen from" it fails with SL_ERR_CONNECT. */
+bool sl_fake_swarm_host_is_up(const sl_fake_swarm *fs, int host);
+
+/* The host's OS, "linux" or "windows" (the _ping Ostype header). */
+const char *sl_fake_swarm_host_os(const sl_fake_swarm *fs, int host);
 
 /* Engine level (no swarm needed) ------------------------------------- */
 
@@ -192,5 +204,9 @@ const char *sl_fake_swarm_node_id(const sl_fake_swarm *fs, int host);
 
 /* The host's hostname. Borrowed. */
 const char *sl_fake_swarm_hostname(const sl_fake_swarm *fs, int host);
+
+/* The host whose node leads the raft of host's swarm, or -1 when 'host'
+ * is in no swarm or its swarm has no leader. */
+int sl_fake_swarm_leader_host(const sl_fake_swarm *fs, int host);
 
 #endif /* SL_FAKE_SWARM_H */

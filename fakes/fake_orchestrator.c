@@ -1,0 +1,392 @@
+/* The orchestrator and scheduler of the simulated swarm, converging at once. */
+#include "fake_swarm_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_HISTORY 5
+#define SHUTDOWN_EXIT_CODE 137
+
+static fs_node *task_node(fs_cluster *cl, const fs_task *t)
+{
+    return t->node_id[0] ? fs_node_by_id(cl, t->node_id) : NULL;
+}
+
+static void set_status(fs_cluster *cl, fs_task *t, int state,
+                       const char *message, const char *err, int64_t now)
+{
+    t->state = state;
+    fs_set_str(&t->message, message);
+    fs_set_str(&t->err, err);
+    t->status_ts = now;
+    fs_touch(cl, &t->meta, now);
+}
+
+/* Stops a task told to stop: at once when its node answers; otherwise it
+ * keeps its last reported state. */
+static void stop_if_reachable(const sl_fake_swarm *fs, fs_cluster *cl,
+                              fs_task *t, int64_t now)
+{
+    fs_node *n = task_node(cl, t);
+
+    if (t->state > FS_T_RUNNING)
+        return;
+    if (!n || t->state < FS_T_ASSIGNED) {
+        set_status(cl, t, FS_T_SHUTDOWN, "shutdown", NULL, now);
+        return;
+    }
+    if (fs_node_reachable(fs, n) && n->state == FS_NODE_READY) {
+        t->pid = 0;
+        t->exit_code = SHUTDOWN_EXIT_CODE;
+        set_status(cl, t, FS_T_SHUTDOWN, "shutdown", NULL, now);
+    }
+}
+
+static void retire(const sl_fake_swarm *fs, fs_cluster *cl, fs_task *t,
+                   int64_t now)
+{
+    if (t->desired != FS_T_SHUTDOWN) {
+        t->desired = FS_T_SHUTDOWN;
+        fs_touch(cl, &t->meta, now);
+    }
+    stop_if_reachable(fs, cl, t, now);
+}
+
+/* Tasks whose node is gone, down or drained get replaced; tasks told to
+ * stop on a node that answers again are stopped. */
+static void retire_unusable(const sl_fake_swarm *fs, fs_cluster *cl,
+                            int64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+        fs_node *n = task_node(cl, t);
+
+        if (t->desired <= FS_T_RUNNING && t->node_id[0] &&
+            t->state >= FS_T_ASSIGNED &&
+            (!n || n->state == FS_NODE_DOWN || n->availability == FS_DRAIN))
+            retire(fs, cl, t, now);
+        else if (t->desired > FS_T_RUNNING)
+            stop_if_reachable(fs, cl, t, now);
+    }
+}
+
+static fs_task *task_new(sl_fake_swarm *fs, fs_cluster *cl,
+                         const fs_service *s, int slot, const char *node_id,
+                         int64_t now)
+{
+    json_t *tt = json_object_get(s->spec, "TaskTemplate");
+    fs_task *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    fs_new_id(fs, t->id);
+    snprintf(t->service_id, sizeof(t->service_id), "%s", s->id);
+    t->spec = json_deep_copy(tt);
+    json_object_del(t->spec, "Runtime");
+    t->endpoint_spec = json_deep_copy(json_object_get(s->spec,
+                                                      "EndpointSpec"));
+    t->spec_version = s->spec_version;
+    t->slot = slot;
+    snprintf(t->node_id, sizeof(t->node_id), "%s", node_id ? node_id : "");
+    t->desired = FS_T_RUNNING;
+    t->addresses = json_array();
+    fs_meta_new(cl, &t->meta, now);
+    set_status(cl, t, FS_T_PENDING, "pending task scheduling", NULL, now);
+    if (!t->spec || !t->addresses || fs_vec_push(&cl->tasks, t) < 0) {
+        fs_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* The allocator's part: an address on every network the task joins. */
+static void allocate_addresses(fs_cluster *cl, const fs_service *s,
+                               fs_task *t)
+{
+    json_t *vips = json_object_get(s->endpoint, "VirtualIPs");
+    fs_network *ingress = fs_ingress(cl);
+    size_t i;
+    json_t *att;
+    char addr[FS_ADDR_MAX];
+
+    json_array_foreach(vips, i, att) {
+        const char *id = json_string_value(json_object_get(att,
+                                                           "NetworkID"));
+
+        if (ingress && !strcmp(id, ingress->id)) {
+            fs_network_alloc(ingress, addr, sizeof(addr));
+            json_array_append_new(t->addresses,
+                                  json_pack("[s,s]", ingress->id, addr));
+        }
+    }
+    json_array_foreach(json_object_get(t->spec, "Networks"), i, att) {
+        fs_network *nw = fs_network_by_id(
+            cl, json_string_value(json_object_get(att, "Target")));
+
+        if (!nw)
+            continue;
+        fs_network_alloc(nw, addr, sizeof(addr));
+        json_array_append_new(t->addresses, json_pack("[s,s]", nw->id,
+                                                      addr));
+    }
+}
+
+static fs_task *spawn(sl_fake_swarm *fs, fs_cluster *cl, const fs_service *s,
+                      int slot, const char *node_id, int64_t now)
+{
+    fs_task *t = task_new(fs, cl, s, slot, node_id, now);
+
+    if (t)
+        allocate_addresses(cl, s, t);
+    return t;
+}
+
+static void delete_task_at(fs_cluster *cl, size_t i)
+{
+    fs_task *t = cl->tasks.v[i];
+
+    fs_vec_remove(&cl->tasks, i);
+    fs_task_free(t);
+    cl->raft_index++;
+}
+
+/* Replicated services: one running task per slot 1..Replicas. */
+static void reconcile_replicated(sl_fake_swarm *fs, fs_cluster *cl,
+                                 fs_service *s, int64_t now)
+{
+    json_int_t replicas = json_integer_value(json_object_get(
+        json_object_get(json_object_get(s->spec, "Mode"), "Replicated"),
+        "Replicas"));
+    json_int_t slot;
+    size_t i;
+
+    for (i = cl->tasks.n; i-- > 0;) {
+        fs_task *t = cl->tasks.v[i];
+
+        if (!strcmp(t->service_id, s->id) && t->slot > replicas)
+            delete_task_at(cl, i);
+    }
+    for (slot = 1; slot <= replicas; slot++) {
+        fs_task *active = NULL;
+
+        for (i = 0; i < cl->tasks.n; i++) {
+            fs_task *t = cl->tasks.v[i];
+
+            if (!strcmp(t->service_id, s->id) && t->slot == slot &&
+                t->desired <= FS_T_RUNNING)
+                active = t;
+        }
+        if (active && active->spec_version != s->spec_version) {
+            retire(fs, cl, active, now);
+            active = NULL;
+        }
+        if (!active)
+            spawn(fs, cl, s, (int)slot, NULL, now);
+    }
+}
+
+/* Global services: one task on every node that may run it. */
+static void reconcile_global(sl_fake_swarm *fs, fs_cluster *cl,
+                             fs_service *s, int64_t now)
+{
+    json_t *placement = json_object_get(
+        json_object_get(s->spec, "TaskTemplate"), "Placement");
+    fs_constraint *c = NULL;
+    size_t nc = 0, i, j;
+    char msg[256];
+
+    if (fs_constraints_parse(json_object_get(placement, "Constraints"), &c,
+                             &nc, msg, sizeof(msg)) < 0)
+        nc = 0;
+    for (i = 0; i < cl->nodes.n; i++) {
+        fs_node *n = cl->nodes.v[i];
+        bool keep = n->state != FS_NODE_DOWN && n->availability != FS_DRAIN &&
+                    fs_constraints_match(c, nc, fs, n);
+        fs_task *active = NULL;
+
+        for (j = 0; j < cl->tasks.n; j++) {
+            fs_task *t = cl->tasks.v[j];
+
+            if (!strcmp(t->service_id, s->id) &&
+                !strcmp(t->node_id, n->id) && t->desired <= FS_T_RUNNING)
+                active = t;
+        }
+        if (active && (!keep || active->spec_version != s->spec_version)) {
+            retire(fs, cl, active, now);
+            active = NULL;
+        }
+        if (!active && keep && n->availability == FS_ACTIVE)
+            spawn(fs, cl, s, 0, n->id, now);
+    }
+    fs_constraints_free(c, nc);
+}
+
+/* Gives the node of a new task its load-balancer address on the task's
+ * networks, as libnetwork does when a network first reaches a node. */
+static void node_lb_addresses(fs_cluster *cl, const fs_task *t)
+{
+    size_t i;
+    json_t *pair;
+    char addr[FS_ADDR_MAX];
+
+    json_array_foreach(t->addresses, i, pair) {
+        fs_network *nw = fs_network_by_id(
+            cl, json_string_value(json_array_get(pair, 0)));
+
+        if (!nw || json_object_get(nw->lb, t->node_id))
+            continue;
+        fs_network_alloc(nw, addr, sizeof(addr));
+        json_object_set_new(nw->lb, t->node_id, json_string(addr));
+    }
+}
+
+static void start_task(sl_fake_swarm *fs, fs_cluster *cl, fs_task *t,
+                       fs_node *n, int64_t now)
+{
+    fs_host *h = fs_host_at(fs, n->host);
+
+    snprintf(t->node_id, sizeof(t->node_id), "%s", n->id);
+    fs_new_hex(fs, t->container_id);
+    t->pid = h ? h->next_pid++ : 1;
+    t->exit_code = 0;
+    set_status(cl, t, FS_T_RUNNING, "started", NULL, now);
+}
+
+static int cmp_tasks(const void *a, const void *b)
+{
+    const fs_task *x = *(fs_task *const *)a;
+    const fs_task *y = *(fs_task *const *)b;
+
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return 0;
+}
+
+/* The scheduler: places pending tasks service by service, slot by slot. */
+static void schedule(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
+{
+    fs_task **queue = calloc(cl->tasks.n + 1, sizeof(*queue));
+    size_t i, j, n;
+    char why[512];
+
+    if (!queue)
+        return;
+    for (i = 0; i < cl->services.n; i++) {
+        fs_service *s = cl->services.v[i];
+
+        for (j = n = 0; j < cl->tasks.n; j++) {
+            fs_task *t = cl->tasks.v[j];
+
+            if (!strcmp(t->service_id, s->id) &&
+                t->desired == FS_T_RUNNING && t->state < FS_T_ASSIGNED)
+                queue[n++] = t;
+        }
+        qsort(queue, n, sizeof(*queue), cmp_tasks);
+        for (j = 0; j < n; j++) {
+            fs_task *t = queue[j];
+            fs_node *node = fs_place(fs, cl, t, why, sizeof(why));
+
+            if (node) {
+                start_task(fs, cl, t, node, now);
+                node_lb_addresses(cl, t);
+            } else if (!t->err || strcmp(t->err, why)) {
+                set_status(cl, t, FS_T_PENDING, "pending task scheduling",
+                           why, now);
+            }
+        }
+    }
+    free(queue);
+}
+
+/* True when 'a' and 'b' are runs of the same replica slot or the same
+ * global node. */
+static bool same_lineage(const fs_task *a, const fs_task *b)
+{
+    if (strcmp(a->service_id, b->service_id))
+        return false;
+    if (a->slot || b->slot)
+        return a->slot == b->slot;
+    return !strcmp(a->node_id, b->node_id);
+}
+
+/* The task reaper: at most TaskHistoryRetentionLimit tasks per slot. */
+static void reap(fs_cluster *cl)
+{
+    json_t *limit = json_object_get(json_object_get(cl->spec,
+                                                    "Orchestration"),
+                                    "TaskHistoryRetentionLimit");
+    json_int_t keep = json_is_integer(limit) ? json_integer_value(limit)
+                                             : DEFAULT_HISTORY;
+    size_t i, j;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+        json_int_t count = 0;
+
+        for (j = 0; j < cl->tasks.n; j++) {
+            if (same_lineage(t, cl->tasks.v[j]))
+                count++;
+        }
+        if (count <= keep || t->desired <= FS_T_RUNNING ||
+            t->state <= FS_T_RUNNING)
+            continue;
+        delete_task_at(cl, i);
+        i = (size_t)-1;
+    }
+}
+
+/* The updater reports an update complete once every new task runs. */
+static void finish_updates(fs_cluster *cl, int64_t now)
+{
+    size_t i, j;
+
+    for (i = 0; i < cl->services.n; i++) {
+        fs_service *s = cl->services.v[i];
+        bool done = true;
+        json_t *started;
+
+        if (!s->updating)
+            continue;
+        for (j = 0; j < cl->tasks.n; j++) {
+            fs_task *t = cl->tasks.v[j];
+
+            if (!strcmp(t->service_id, s->id) &&
+                t->desired == FS_T_RUNNING && t->state != FS_T_RUNNING)
+                done = false;
+        }
+        if (!done)
+            continue;
+        started = json_incref(json_object_get(s->update_status,
+                                              "StartedAt"));
+        json_decref(s->update_status);
+        s->update_status = json_pack("{s:s, s:o, s:o, s:s}", "State",
+                                     "completed", "StartedAt",
+                                     started ? started : fs_time(now),
+                                     "CompletedAt", fs_time(now), "Message",
+                                     "update completed");
+        s->updating = false;
+        fs_touch(cl, &s->meta, now);
+    }
+}
+
+void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl)
+{
+    int64_t now = fs_now(fs);
+    size_t i;
+
+    retire_unusable(fs, cl, now);
+    for (i = 0; i < cl->services.n; i++) {
+        fs_service *s = cl->services.v[i];
+
+        if (json_object_get(json_object_get(s->spec, "Mode"), "Global"))
+            reconcile_global(fs, cl, s, now);
+        else
+            reconcile_replicated(fs, cl, s, now);
+    }
+    schedule(fs, cl, now);
+    reap(cl);
+    finish_updates(cl, now);
+}
