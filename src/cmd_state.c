@@ -35,14 +35,18 @@ static int parse_common(int argc, char **argv, sl_cmd_env *env,
     return 0;
 }
 
-/* What the backend says of a recorded host now. */
+/* What the backend says of a recorded host now. The fake's hosts live
+ * only as long as the process that made them. */
 static const char *live_state(sl_cmd_env *env, const char *name)
 {
     sl_hv_host_info info;
     sl_error err;
 
-    if (sl_hv_host_inspect(env->hv, name, &info, &err) < 0)
-        return err.code == SL_ERR_NOT_FOUND ? "gone" : "unknown";
+    if (sl_hv_host_inspect(env->hv, name, &info, &err) < 0) {
+        if (err.code != SL_ERR_NOT_FOUND)
+            return "unknown";
+        return strcmp(env->hypervisor, "fake") ? "gone" : "ended";
+    }
     return sl_hv_state_name(info.state);
 }
 

@@ -192,7 +192,16 @@ static void print_labels(const sl_docker_node *n)
         printf("-");
 }
 
-/* Shows the swarm as its leader sees it, one line per node. */
+static int by_hostname(const void *a, const void *b)
+{
+    const sl_docker_node *x = a;
+    const sl_docker_node *y = b;
+
+    return strcmp(x->hostname, y->hostname);
+}
+
+/* Shows the swarm as its leader sees it, one line per node, sorted by
+ * hostname as `docker node ls` sorts them. */
 static int show_nodes(const char *endpoint, sl_error *err)
 {
     sl_docker_config cfg = {0};
@@ -204,6 +213,8 @@ static int show_nodes(const char *endpoint, sl_error *err)
     c = sl_docker_client_new(&cfg, err);
     nodes = c ? sl_docker_nodes_list(c, NULL, 0, err) : NULL;
     if (nodes) {
+        qsort(nodes->items, nodes->count, sizeof(nodes->items[0]),
+              by_hostname);
         printf("%-20s %-8s %-7s %-12s %-10s %-16s %s\n", "HOSTNAME", "ROLE",
                "STATUS", "AVAILABILITY", "MANAGER", "ADDRESS", "LABELS");
         for (i = 0; i < nodes->count; i++) {

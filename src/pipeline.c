@@ -271,7 +271,19 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
     return rc;
 }
 
-/* Brings host i from nothing to a Docker API that answers. */
+static int create_step(void *ctx, size_t i, sl_error *err)
+{
+    run_ctx *r = ctx;
+
+    if (ensure_created(r, i, err) == 0)
+        return 0;
+    report(r->spec, r->hv, r->hosts[i].name, "failed", err->message);
+    if (!err->where[0])
+        sl_error_where(err, "%s", r->hosts[i].name);
+    return -1;
+}
+
+/* Brings created host i to a Docker API that answers. */
 static int bring_up(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
@@ -279,7 +291,7 @@ static int bring_up(void *ctx, size_t i, sl_error *err)
     int64_t addr_timeout = or_default(r->spec->address_timeout_ns,
                                       DEFAULT_ADDRESS_TIMEOUT_NS);
 
-    if (ensure_created(r, i, err) < 0 || boot(r, h, err) < 0)
+    if (boot(r, h, err) < 0)
         goto fail;
     if (sl_hv_host_address(r->hv, h->name, addr_timeout, h->address,
                            sizeof(h->address), err) < 0 ||
@@ -326,11 +338,17 @@ static char *prepare_image(sl_hypervisor *hv, const sl_pipeline_spec *spec,
     return sl_hv_image_prepare(hv, &img, err);
 }
 
+/* Makes the hosts one after another, in the plan's order, so that names,
+ * addresses and IDs come out the same every time; defining a VM is quick.
+ * Then boots them and waits for them in parallel, which is what takes
+ * time. */
 static int run_hosts(run_ctx *r, size_t n, sl_error *err)
 {
     int parallel = r->spec->parallel > 0 ? r->spec->parallel
                                          : DEFAULT_PARALLEL;
 
+    if (sl_parallel_for(n, 1, create_step, r, NULL, err) < 0)
+        return -1;
     return sl_parallel_for(n, parallel, bring_up, r, NULL, err);
 }
 
@@ -448,7 +466,7 @@ int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
     if (!image)
         return -1;
     r.image = image;
-    rc = bring_up(&r, 0, err);
+    rc = run_hosts(&r, 1, err);
     if (rc < 0 && !spec->keep_on_failure)
         roll_back(&r, 1);
     free(image);
