@@ -35,7 +35,8 @@ static void usage(FILE *out)
         "ports PORT..PORT+N-1, and prints each host's DOCKER_HOST. Real\n"
         "clients (the docker CLI) can drive them. Stops on SIGINT/SIGTERM.\n"
         "\n"
-        "  --listen ADDR:PORT  where host 0 listens (127.0.0.1:23750)\n"
+        "  --listen ADDR:PORT  where host 0 listens (127.0.0.1:23750); port\n"
+        "                      0 gives every host a free port of its own\n"
         "  --hosts N           number of hosts (1)\n"
         "  --prefix NAME       hostnames are NAME-0, NAME-1, ... (node)\n"
         "  --windows N         the last N hosts run Windows (0)\n"
@@ -60,7 +61,7 @@ static int parse_listen(const char *text, options *o)
         o->bind_addr[len] = '\0';
     }
     p = strtoul(port, &end, 10);
-    if (!*port || *end || p == 0 || p > 65535)
+    if (!*port || *end || p > 65535)
         return -1;
     o->port = (unsigned)p;
     return 0;
@@ -182,15 +183,15 @@ int sl_cmd_fake_dockerd(int argc, char **argv)
         goto cleanup;
     }
     for (i = 0; i < o.hosts; i++) {
-        servers[i] = sl_fake_dockerd_start(fs, i, o.bind_addr,
-                                           (uint16_t)(o.port + (unsigned)i),
-                                           &err);
+        servers[i] = sl_fake_dockerd_start(
+            fs, i, o.bind_addr,
+            (uint16_t)(o.port ? o.port + (unsigned)i : 0), &err);
         if (!servers[i]) {
             fprintf(stderr, "swarmlab fake-dockerd: %s\n", err.message);
             goto cleanup;
         }
         printf("%s DOCKER_HOST=tcp://%s:%u\n", sl_fake_swarm_hostname(fs, i),
-               o.bind_addr, o.port + (unsigned)i);
+               o.bind_addr, sl_fake_dockerd_port(servers[i]));
     }
     fflush(stdout);
 
