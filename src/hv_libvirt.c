@@ -30,7 +30,8 @@ typedef struct lv_backend {
     char *uri;
     char *pool;
     char *log_dir;       /* serial console logs; NULL: none */
-    char dom_type[16];   /* <domain type='...'>; "" when not supported */
+    char dom_type[16];   /* <domain type='...'>; "" when not supported;
+                            changes under the lock (TCG fall-back) */
     bool is_qemu;
     bool is_test;
     int docker_port;
@@ -460,6 +461,8 @@ static int lv_probe_driver(lv_backend *lv, const sl_hv_options *opts,
         snprintf(lv->dom_type, sizeof(lv->dom_type), "hyperv");
         dir = NULL;
     }
+    if (opts->domain_type)
+        snprintf(lv->dom_type, sizeof(lv->dom_type), "%s", opts->domain_type);
     if (dir) {
         lv->log_dir = strdup(dir);
         if (!lv->log_dir)
@@ -679,6 +682,7 @@ cleanup:
 /* Everything create looks up before it makes anything. */
 typedef struct lv_create_ctx {
     const sl_hv_host_spec *spec;
+    char dom_type[16];
     const char *os;
     virStoragePoolPtr pool;
     virStorageVolPtr base;
@@ -765,7 +769,10 @@ static int lv_create_check(lv_backend *lv, lv_create_ctx *c, sl_error *err)
     char *xml = NULL;
     int rc = -1;
 
-    if (!lv->dom_type[0])
+    pthread_mutex_lock(&lv->lock);
+    snprintf(c->dom_type, sizeof(c->dom_type), "%s", lv->dom_type);
+    pthread_mutex_unlock(&lv->lock);
+    if (!c->dom_type[0])
         return sl_error_set(err, SL_ERR_UNSUPPORTED,
                             "cannot create '%s': no domain type known for "
                             "'%s'", spec->name, lv->uri);
@@ -892,14 +899,11 @@ static void lv_domain_devices(lv_buf *b, lv_backend *lv,
     lv_buf_addf(b, "'/>\n      <model type='%s'/>\n    </interface>\n",
                 windows ? "e1000e" : "virtio");
     if (lv->log_dir) {
-        lv_buf_addf(b, "    <serial type='file'>\n      <source path='");
+        lv_buf_addf(b, "    <serial type='pty'>\n      <log file='");
         lv_buf_add_text(b, lv->log_dir);
-        lv_buf_addf(b, "/%s-console.log'/>\n      <target port='0'/>\n"
-                    "    </serial>\n"
-                    "    <console type='file'>\n      <source path='",
-                    c->spec->name);
-        lv_buf_add_text(b, lv->log_dir);
-        lv_buf_addf(b, "/%s-console.log'/>\n"
+        lv_buf_addf(b, "/%s-console.log' append='on'/>\n"
+                    "      <target port='0'/>\n    </serial>\n"
+                    "    <console type='pty'>\n"
                     "      <target type='serial' port='0'/>\n"
                     "    </console>\n", c->spec->name);
     }
@@ -920,7 +924,7 @@ static char *lv_domain_xml(lv_backend *lv, const lv_create_ctx *c)
     bool windows = !strcmp(c->os, "windows");
     lv_buf b = {0};
 
-    lv_buf_addf(&b, "<domain type='%s'>\n  <name>%s</name>\n", lv->dom_type,
+    lv_buf_addf(&b, "<domain type='%s'>\n  <name>%s</name>\n", c->dom_type,
                 c->spec->name);
     lv_buf_addf(&b, "  <title>swarmlab host %s</title>\n", c->spec->name);
     lv_domain_metadata(&b, lv, c);
@@ -993,6 +997,43 @@ cleanup:
 
 /* Running ------------------------------------------------------------------ */
 
+/* Redefines a domain that KVM could not start as a plain QEMU (TCG) one,
+ * and makes later ones so: /dev/kvm may exist without being usable. */
+static int lv_fall_back_to_tcg(sl_hypervisor *hv, lv_backend *lv,
+                               virDomainPtr dom)
+{
+    static const char kvm[] = "<domain type='kvm'";
+    char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    char *type = xml ? strstr(xml, kvm) : NULL;
+    virDomainPtr redefined = NULL;
+    lv_buf b = {0};
+
+    if (type) {
+        lv_buf_addf(&b, "%.*s<domain type='qemu'%s", (int)(type - xml), xml,
+                    type + strlen(kvm));
+        if (!b.failed)
+            redefined = virDomainDefineXML(lv->conn, b.s);
+    }
+    free(b.s);
+    free(xml);
+    if (!redefined)
+        return -1;
+    virDomainFree(redefined);
+    pthread_mutex_lock(&lv->lock);
+    snprintf(lv->dom_type, sizeof(lv->dom_type), "qemu");
+    pthread_mutex_unlock(&lv->lock);
+    sl_hv_notify(hv, virDomainGetName(dom), SL_HV_PHASE_RETRYING,
+                 "kvm is not usable, starting under qemu (tcg)");
+    return 0;
+}
+
+static bool lv_kvm_unusable(void)
+{
+    const char *msg = virGetLastErrorMessage();
+
+    return strstr(msg, "KVM") || strstr(msg, "kvm");
+}
+
 static int lv_host_start(sl_hypervisor *hv, const char *name, sl_error *err)
 {
     lv_backend *lv = lv_get(hv);
@@ -1002,12 +1043,17 @@ static int lv_host_start(sl_hypervisor *hv, const char *name, sl_error *err)
     if (!dom)
         return -1;
     active = virDomainIsActive(dom);
-    if (active < 0)
+    if (active < 0) {
         lv_fail(lv, err, SL_OK, "cannot start '%s'", name);
-    else if (active == 0 && virDomainCreate(dom) < 0)
-        lv_fail(lv, err, SL_OK, "cannot start '%s'", name);
-    else
+    } else if (active == 0 && virDomainCreate(dom) < 0) {
+        if (!lv->is_qemu || !lv_kvm_unusable() ||
+            lv_fall_back_to_tcg(hv, lv, dom) < 0 || virDomainCreate(dom) < 0)
+            lv_fail(lv, err, SL_OK, "cannot start '%s'", name);
+        else
+            rc = 0;
+    } else {
         rc = 0;
+    }
     virDomainFree(dom);
     return rc;
 }

@@ -125,6 +125,8 @@ typedef struct sl_hv_options {
                                hook; 0 means 2376 (TLS) */
     sl_hv_docker_hook docker_hook;
     const struct sl_fake_hv_config *fake; /* fake: NULL means defaults */
+    const char *domain_type; /* libvirt: <domain type='...'>, "qemu" for
+                                TCG; NULL: kvm when offered and usable */
 } sl_hv_options;
 
 /* Where a base image comes from. */

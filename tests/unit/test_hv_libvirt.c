@@ -216,8 +216,9 @@ static void libvirt_serial_console_logs_to_a_file(void **state)
     hv = open_hv(NODE_URI, POOL, f->clock, &extra);
     assert_int_equal(sl_hv_host_create(hv, &spec, &f->err), 0);
     xml = domain_xml(sl_hv_libvirt_conn(hv), "n2d-wrkr-1");
-    assert_non_null(strstr(xml, "<serial type='file'>"));
-    assert_non_null(strstr(xml, "/var/log/swarmlab/n2d-wrkr-1-console.log"));
+    assert_non_null(strstr(xml, "<serial type='pty'>"));
+    assert_non_null(strstr(xml, "<log file='/var/log/swarmlab/"
+                                "n2d-wrkr-1-console.log' append='on'/>"));
     free(xml);
     sl_hypervisor_close(hv);
 }
