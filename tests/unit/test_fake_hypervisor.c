@@ -132,6 +132,20 @@ static int swarm_hosts(sl_hypervisor *hv)
     return n;
 }
 
+/* Whether the host is powered on as the simulated swarm sees it. */
+static bool swarm_up(sl_hypervisor *hv, const char *name)
+{
+    sl_fake_swarm *fs = sl_fake_hv_swarm(hv);
+    int index = sl_fake_hv_host_index(hv, name);
+    bool up;
+
+    assert_true(index >= 0);
+    sl_fake_swarm_lock(fs);
+    up = sl_fake_swarm_host_is_up(fs, index);
+    sl_fake_swarm_unlock(fs);
+    return up;
+}
+
 enum { HTTP_REFUSED = -1, HTTP_SILENT = -2 };
 
 /* GET /version on 'endpoint' ("tcp://127.0.0.1:PORT"): the HTTP status,
@@ -358,6 +372,27 @@ static void boot_time_is_configurable_per_host(void **state)
                                             &f->err), 0);
     assert_int_equal(elapsed(f), 95 * SEC);
     sl_hypervisor_close(hv);
+}
+
+static void boot_on_a_real_clock_really_waits(void **state)
+{
+    fixture *f = *state;
+    sl_clock *real = sl_clock_new_real();
+    sl_fake_hv_config cfg = {.boot_ns = 100 * SL_NS_PER_MS};
+    sl_hypervisor *hv = open_fake(real, 1, &cfg);
+    int64_t wall = wall_ms();
+
+    boot_host(hv, "n2d-wrkr-0");
+    assert_true(wall_ms() - wall >= 100);
+    assert_int_equal(sl_fake_hv_hang_boot(hv, "n2d-wrkr-1", &f->err), 0);
+    create_host(hv, "n2d-wrkr-1");
+    assert_int_equal(sl_hv_host_start(hv, "n2d-wrkr-1", &f->err), 0);
+    assert_int_equal(sl_hv_host_wait_booted(hv, "n2d-wrkr-1",
+                                            50 * SL_NS_PER_MS, &f->err), -1);
+    assert_string_equal(f->err.message,
+                        "host 'n2d-wrkr-1' not booted after 50 ms");
+    sl_hypervisor_close(hv);
+    sl_clock_free(real);
 }
 
 static void hosts_started_together_boot_in_the_time_of_one(void **state)
@@ -589,7 +624,12 @@ static void booted_host_is_a_docker_host_in_the_shared_swarm(void **state)
     int index;
 
     boot_host(hv, "n2d-mngr-0");
-    boot_host(hv, "n2d-wrkr-0");
+    create_host(hv, "n2d-wrkr-0");
+    assert_false(swarm_up(hv, "n2d-wrkr-0"));
+    assert_int_equal(sl_hv_host_start(hv, "n2d-wrkr-0", &f->err), 0);
+    assert_int_equal(sl_hv_host_wait_booted(hv, "n2d-wrkr-0", 60 * SEC,
+                                            &f->err), 0);
+    assert_true(swarm_up(hv, "n2d-wrkr-0"));
     index = sl_fake_hv_host_index(hv, "n2d-wrkr-0");
     assert_int_equal(index, 1);
     assert_ptr_equal(sl_fake_hv_swarm(hv), fs);
@@ -656,9 +696,12 @@ static void power_loss_at_a_virtual_time_stops_host_and_daemon(void **state)
     sl_fake_hv_poll(f->hv);
     assert_int_equal(http_get_version(endpoint), 200);
 
+    assert_true(swarm_up(f->hv, "n2d-wrkr-0"));
+
     sl_clock_advance_ns(f->clock, 30 * SEC);
     sl_fake_hv_poll(f->hv);
     assert_int_equal(http_get_version(endpoint), HTTP_REFUSED);
+    assert_false(swarm_up(f->hv, "n2d-wrkr-0"));
     assert_int_equal(sl_hv_host_inspect(f->hv, "n2d-wrkr-0", &info, NULL), 0);
     assert_int_equal(info.state, SL_HV_STATE_STOPPED);
     assert_string_equal(info.docker_endpoint, "");
@@ -690,6 +733,7 @@ static void power_off_on_demand_then_start_keeps_the_endpoint(void **state)
                                                 sizeof(before), &f->err), 0);
     assert_int_equal(sl_fake_hv_power_off(f->hv, "n2d-wrkr-0", &f->err), 0);
     assert_int_equal(http_get_version(before), HTTP_REFUSED);
+    assert_false(swarm_up(f->hv, "n2d-wrkr-0"));
 
     assert_int_equal(sl_hv_host_start(f->hv, "n2d-wrkr-0", &f->err), 0);
     assert_int_equal(sl_hv_host_wait_booted(f->hv, "n2d-wrkr-0", 60 * SEC,
@@ -698,6 +742,7 @@ static void power_off_on_demand_then_start_keeps_the_endpoint(void **state)
                                                 sizeof(after), &f->err), 0);
     assert_string_equal(before, after);
     assert_int_equal(http_get_version(after), 200);
+    assert_true(swarm_up(f->hv, "n2d-wrkr-0"));
 }
 
 /* Threads, events, listing ------------------------------------------------- */
@@ -908,6 +953,7 @@ int main(void)
         T(boot_takes_virtual_time_not_wall_time),
         T(boot_ends_when_the_clock_passes_it),
         T(boot_time_is_configurable_per_host),
+        T(boot_on_a_real_clock_really_waits),
         T(hosts_started_together_boot_in_the_time_of_one),
         T(boot_failure_once_then_succeeds),
         T(boot_failure_always_fails_every_boot),
