@@ -106,8 +106,9 @@ typedef struct sl_hv_docker_hook {
 struct sl_fake_hv_config;
 
 /* How to open a backend. Zero means the default everywhere; every pointer
- * is borrowed and only read during sl_hypervisor_open(), except 'clock'
- * and the hook's and event's data, which must outlive the hypervisor. */
+ * is borrowed and only read during sl_hypervisor_open(), except 'clock',
+ * the hook's and event's data and the fake's swarm, which must outlive the
+ * hypervisor. */
 typedef struct sl_hv_options {
     const char *uri;        /* libvirt: NULL means LIBVIRT_DEFAULT_URI,
                                then libvirt's own default */
