@@ -520,18 +520,27 @@ static bool fk_network_exists(fk_backend *fk, const char *name)
     return false;
 }
 
+/* What the hosts made so far hold. */
+static void fk_used(fk_backend *fk, int64_t *cpus, int64_t *mem,
+                    int64_t *disk)
+{
+    size_t i;
+
+    *cpus = *mem = *disk = 0;
+    for (i = 0; i < fk->n_hosts; i++) {
+        *cpus += fk->hosts[i]->cpus;
+        *mem += fk->hosts[i]->memory_mib;
+        *disk += fk->hosts[i]->disk_gib;
+    }
+}
+
 /* Refuses a host the server cannot hold, before anything is made. */
 static int fk_check_capacity(fk_backend *fk, const sl_hv_host_spec *spec,
                              sl_error *err)
 {
-    int64_t cpus = 0, mem = 0, disk = 0;
-    size_t i;
+    int64_t cpus, mem, disk;
 
-    for (i = 0; i < fk->n_hosts; i++) {
-        cpus += fk->hosts[i]->cpus;
-        mem += fk->hosts[i]->memory_mib;
-        disk += fk->hosts[i]->disk_gib;
-    }
+    fk_used(fk, &cpus, &mem, &disk);
     if (spec->cpus > fk->cpus - cpus)
         return sl_error_set(err, SL_ERR_CAPACITY,
                             "cannot create '%s': needs %d CPUs, %lld free of "
@@ -901,6 +910,22 @@ static sl_hv_host_info *fk_host_list(sl_hypervisor *hv, size_t *count,
     return hosts;
 }
 
+static int fk_capacity(sl_hypervisor *hv, sl_hv_capacity *free_out,
+                       sl_error *err)
+{
+    fk_backend *fk = fk_get(hv);
+    int64_t cpus, mem, disk;
+
+    (void)err;
+    pthread_mutex_lock(&fk->lock);
+    fk_used(fk, &cpus, &mem, &disk);
+    free_out->cpus = fk->cpus - cpus;
+    free_out->memory_mib = fk->memory_mib - mem;
+    free_out->disk_gib = fk->disk_gib - disk;
+    pthread_mutex_unlock(&fk->lock);
+    return 0;
+}
+
 static const sl_hv_ops fk_ops = {
     .name = "fake",
     .image_prepare = fk_image_prepare,
@@ -912,6 +937,7 @@ static const sl_hv_ops fk_ops = {
     .host_stop = fk_host_stop,
     .host_destroy = fk_host_destroy,
     .host_list = fk_host_list,
+    .capacity = fk_capacity,
     .close = fk_close,
 };
 

@@ -452,6 +452,15 @@ sl_hv_host_info *sl_hv_host_list(sl_hypervisor *hv, size_t *count,
     return hosts;
 }
 
+int sl_hv_free_capacity(sl_hypervisor *hv, sl_hv_capacity *free_out,
+                        sl_error *err)
+{
+    free_out->cpus = free_out->memory_mib = free_out->disk_gib = -1;
+    if (!hv->ops->capacity)
+        return 0;
+    return hv->ops->capacity(hv, free_out, err);
+}
+
 int sl_hv_host_inspect(sl_hypervisor *hv, const char *name,
                        sl_hv_host_info *info, sl_error *err)
 {

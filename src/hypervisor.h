@@ -223,6 +223,19 @@ sl_hv_host_info *sl_hv_host_list(sl_hypervisor *hv, size_t *count,
 int sl_hv_host_inspect(sl_hypervisor *hv, const char *name,
                        sl_hv_host_info *info, sl_error *err);
 
+/* What the hypervisor can still hold; -1 in a field it cannot tell. */
+typedef struct sl_hv_capacity {
+    int64_t cpus;
+    int64_t memory_mib;
+    int64_t disk_gib;
+} sl_hv_capacity;
+
+/* Fills 'free_out' with what is left for new hosts (all -1 when the
+ * backend cannot tell), so that a whole set of hosts can be refused before
+ * any of them is made. */
+int sl_hv_free_capacity(sl_hypervisor *hv, sl_hv_capacity *free_out,
+                        sl_error *err);
+
 /* Reports a phase through the hypervisor's event callback, for steps done
  * outside it (waiting for Docker to answer). */
 void sl_hv_notify(sl_hypervisor *hv, const char *host, sl_hv_phase phase,
@@ -261,6 +274,8 @@ typedef struct sl_hv_ops {
     int (*host_destroy)(sl_hypervisor *hv, const char *name, sl_error *err);
     sl_hv_host_info *(*host_list)(sl_hypervisor *hv, size_t *count,
                                   sl_error *err);
+    int (*capacity)(sl_hypervisor *hv, sl_hv_capacity *free_out,
+                    sl_error *err); /* may be NULL: capacity unknown */
     void (*close)(void *backend); /* frees the backend's state */
 } sl_hv_ops;
 

@@ -271,6 +271,43 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
     return rc;
 }
 
+/* Refuses the whole set of hosts still to be made when the hypervisor
+ * cannot hold them all, before any is made. */
+static int check_capacity(run_ctx *r, size_t n, sl_error *err)
+{
+    sl_hv_capacity left;
+    sl_hv_host_info info;
+    sl_error probe;
+    int64_t cpus = 0, mem = 0, disk = 0;
+    size_t i;
+
+    if (sl_hv_free_capacity(r->hv, &left, err) < 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (sl_hv_host_inspect(r->hv, r->hosts[i].name, &info, &probe) == 0)
+            continue; /* made by an earlier run */
+        cpus += r->hosts[i].cpus;
+        mem += r->hosts[i].memory_mib;
+        disk += r->hosts[i].disk_gib;
+    }
+    if (left.cpus >= 0 && cpus > left.cpus)
+        return sl_error_set(err, SL_ERR_CAPACITY,
+                            "cannot create the hosts: they need %lld CPUs, "
+                            "%lld are free",
+                            (long long)cpus, (long long)left.cpus);
+    if (left.memory_mib >= 0 && mem > left.memory_mib)
+        return sl_error_set(err, SL_ERR_CAPACITY,
+                            "cannot create the hosts: they need %lld MiB "
+                            "memory, %lld are free",
+                            (long long)mem, (long long)left.memory_mib);
+    if (left.disk_gib >= 0 && disk > left.disk_gib)
+        return sl_error_set(err, SL_ERR_CAPACITY,
+                            "cannot create the hosts: they need %lld GiB "
+                            "disk, %lld are free",
+                            (long long)disk, (long long)left.disk_gib);
+    return 0;
+}
+
 static int create_step(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
@@ -347,7 +384,8 @@ static int run_hosts(run_ctx *r, size_t n, sl_error *err)
     int parallel = r->spec->parallel > 0 ? r->spec->parallel
                                          : DEFAULT_PARALLEL;
 
-    if (sl_parallel_for(n, 1, create_step, r, NULL, err) < 0)
+    if (check_capacity(r, n, err) < 0 ||
+        sl_parallel_for(n, 1, create_step, r, NULL, err) < 0)
         return -1;
     return sl_parallel_for(n, parallel, bring_up, r, NULL, err);
 }

@@ -191,16 +191,36 @@ static void running_again_after_a_failure_finishes_the_job(void **state)
     assert_int_equal(recorded_hosts(f), 4);
 }
 
+static void count_creations(const sl_hv_event *ev, void *data)
+{
+    if (ev->phase == SL_HV_PHASE_CREATING)
+        (*(int *)data)++;
+}
+
 static void host_over_capacity_is_refused_before_anything_is_made(void **st)
 {
     fixture *f = *st;
+    static const sl_fake_hv_config server = {.cpus = 512,
+                                             .memory_mib = 1 << 20};
     sl_pipeline_spec spec = shape(1, 3);
+    sl_hv_options opts = {0};
+    int creations = 0;
     sl_error err;
 
+    /* A hypervisor of its own that counts every host it starts making. */
+    sl_hypervisor_close(f->hv);
+    opts.fake = &server;
+    opts.on_event = count_creations;
+    opts.event_data = &creations;
+    f->hv = sl_hypervisor_open("fake", &opts, &err);
+    assert_non_null(f->hv);
     spec.workers.cpus = 200; /* 600 asked, the simulated server has 512 */
     assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
                                               NULL, NULL, &err), -1);
     assert_int_equal(err.code, SL_ERR_CAPACITY);
+    assert_string_equal(err.message, "cannot create the hosts: they need "
+                                     "604 CPUs, 512 are free");
+    assert_int_equal(creations, 0);
     assert_int_equal(recorded_hosts(f), 0);
     assert_int_equal(hypervisor_hosts(f), 0);
 }
