@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Local networks ------------------------------------------------------------ */
+/* Local networks ---------------------------------------------------------- */
 
 void fs_lnet_free(fs_lnet *ln)
 {
@@ -129,7 +129,7 @@ static json_t *lnet_json(const fs_lnet *ln)
         "Options", ln->options, "Labels", ln->labels);
 }
 
-/* Swarm networks ------------------------------------------------------------ */
+/* Swarm networks ---------------------------------------------------------- */
 
 void fs_network_free(fs_network *nw)
 {
@@ -140,6 +140,7 @@ void fs_network_free(fs_network *nw)
     json_decref(nw->labels);
     json_decref(nw->driver_opts);
     json_decref(nw->ipam_opts);
+    json_decref(nw->spec_ipam);
     json_decref(nw->lb);
     free(nw);
 }
@@ -262,6 +263,8 @@ json_t *fs_network_object(const fs_network *nw)
         json_object_set_new(spec, "Attachable", json_true());
     if (nw->ingress)
         json_object_set_new(spec, "Ingress", json_true());
+    if (nw->spec_ipam)
+        json_object_set(spec, "IPAMOptions", nw->spec_ipam);
     json_object_set_new(spec, "Scope", json_string("swarm"));
     obj = json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:s, s:o},"
                     " s:{s:{s:s}, s:[{s:s, s:s}]}}",
@@ -340,6 +343,36 @@ int fs_network_create_ingress(sl_fake_swarm *fs, fs_cluster *cl)
     return 0;
 }
 
+/* The IPAMOptions swarmkit keeps in a network's spec from a request. */
+static json_t *spec_ipam(json_t *ipam)
+{
+    const char *driver = json_string_value(json_object_get(ipam, "Driver"));
+    json_t *opts = json_object_get(ipam, "Options");
+    json_t *out = json_pack("{s:{s:s}}", "Driver", "Name",
+                            driver && *driver ? driver : "default");
+    json_t *configs = json_array();
+    size_t i;
+    json_t *c;
+
+    if (json_object_size(opts))
+        json_object_set(json_object_get(out, "Driver"), "Options", opts);
+    json_array_foreach(json_object_get(ipam, "Config"), i, c) {
+        json_t *o = json_object();
+
+        if (json_string_length(json_object_get(c, "Subnet")))
+            json_object_set(o, "Subnet", json_object_get(c, "Subnet"));
+        if (json_string_length(json_object_get(c, "IPRange")))
+            json_object_set(o, "Range", json_object_get(c, "IPRange"));
+        if (json_string_length(json_object_get(c, "Gateway")))
+            json_object_set(o, "Gateway", json_object_get(c, "Gateway"));
+        json_array_append_new(configs, o);
+    }
+    if (json_array_size(configs))
+        json_object_set(out, "Configs", configs);
+    json_decref(configs);
+    return out;
+}
+
 /* Uses the request's IPAM subnet, or the pool's next one. */
 static int network_ipam(fs_cluster *cl, fs_network *nw, json_t *ipam,
                         sl_error *err)
@@ -353,6 +386,8 @@ static int network_ipam(fs_cluster *cl, fs_network *nw, json_t *ipam,
 
     if (json_object_size(opts))
         nw->ipam_opts = json_deep_copy(opts);
+    if (json_is_object(ipam))
+        nw->spec_ipam = spec_ipam(ipam);
     if (!subnet || !*subnet) {
         next_subnet(cl, nw);
         return 0;
@@ -371,7 +406,7 @@ static int network_ipam(fs_cluster *cl, fs_network *nw, json_t *ipam,
     return 0;
 }
 
-/* Network list ---------------------------------------------------------------- */
+/* Network list ------------------------------------------------------------ */
 
 static bool match_substring(json_t *values, const char *s)
 {
@@ -513,7 +548,7 @@ json_t *sl_fake_networks_list(sl_fake_swarm *fs, int host, json_t *filters,
     return list;
 }
 
-/* Network inspect and removal ---------------------------------------------------- */
+/* Network inspect and removal --------------------------------------------- */
 
 typedef struct net_ref {
     fs_lnet *local;
@@ -649,7 +684,7 @@ int sl_fake_network_remove(sl_fake_swarm *fs, int host, const char *ref,
     return 0;
 }
 
-/* Network create ------------------------------------------------------------------ */
+/* Network create ---------------------------------------------------------- */
 
 static const char *req_str(json_t *req, const char *key)
 {
@@ -661,11 +696,20 @@ static const char *req_str(json_t *req, const char *key)
 static json_t *create_overlay(sl_fake_swarm *fs, int host, json_t *req,
                               sl_error *err)
 {
-    fs_cluster *cl = fs_control(fs, host, err);
+    fs_host *h = fs_host_at(fs, host);
+    fs_node *self = fs_host_node(fs, h);
     json_t *labels = json_object_get(req, "Labels");
     json_t *opts = json_object_get(req, "Options");
+    fs_cluster *cl;
     fs_network *nw;
 
+    if (!self)
+        return fs_fail(err, 500, FS_MSG_NOT_IN_SWARM_MANAGER), NULL;
+    if (!self->raft)
+        return fs_fail(err, 403, "Cannot create a multi-host network from a "
+                       "worker node. Please create the network from a "
+                       "manager node."), NULL;
+    cl = fs_control(fs, host, err);
     if (!cl)
         return NULL;
     nw = network_new(fs, cl, req_str(req, "Name"), "overlay");
@@ -749,7 +793,7 @@ json_t *sl_fake_network_create(sl_fake_swarm *fs, int host, json_t *req,
     return create_local(fs, h, req, err);
 }
 
-/* Secrets and configs ------------------------------------------------------------- */
+/* Secrets and configs ----------------------------------------------------- */
 
 json_t *sl_fake_secrets_list(sl_fake_swarm *fs, int host, json_t *filters,
                              sl_error *err)
@@ -774,7 +818,7 @@ json_t *sl_fake_configs_list(sl_fake_swarm *fs, int host, json_t *filters,
     return json_array();
 }
 
-/* Registry ---------------------------------------------------------------------- */
+/* Registry ---------------------------------------------------------------- */
 
 /* The registry host an image reference names, as the distribution
  * package splits it ("registry-1.docker.io" for Docker Hub). */

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* How long a promoted node takes to start its manager and join the raft. */
+#define PROMOTION_NS (SL_NS_PER_SEC)
+
 void fs_node_free(fs_node *n)
 {
     if (!n)
@@ -169,7 +172,7 @@ fs_node *fs_node_lookup(fs_cluster *cl, const sl_fake_swarm *fs,
     return found;
 }
 
-/* Node list ---------------------------------------------------------------- */
+/* Node list --------------------------------------------------------------- */
 
 /* Role and membership filters, checked as dockerd converts them. */
 static int check_enum_filters(json_t *filters, sl_error *err)
@@ -267,7 +270,7 @@ json_t *sl_fake_node_inspect(sl_fake_swarm *fs, int host, const char *ref,
     return n ? fs_node_json(fs, cl, n) : NULL;
 }
 
-/* Node update ---------------------------------------------------------------- */
+/* Node update ------------------------------------------------------------- */
 
 static int parse_node_spec(json_t *spec, int *role, int *avail,
                            sl_error *err)
@@ -296,29 +299,27 @@ static int parse_node_spec(json_t *spec, int *role, int *avail,
     return 0;
 }
 
-/* swarmkit's demotion safeguards: never the last manager, never below a
- * quorum of reachable managers. */
+/* swarmkit's demotion safeguards: never the last manager, only a raft
+ * member, never below a quorum of reachable managers. */
 static int check_demotion(const sl_fake_swarm *fs, fs_cluster *cl,
                           const fs_node *n)
 {
     size_t i;
-    int members = 0, managers = 0, reachable = 0;
+    int members = 0, reachable = 0;
 
     for (i = 0; i < cl->nodes.n; i++) {
         fs_node *m = cl->nodes.v[i];
 
-        if (m->role == FS_MANAGER)
-            managers++;
         if (!m->raft)
             continue;
         members++;
         if (m != n && fs_node_reachable(fs, m))
             reachable++;
     }
-    if (managers == 1)
+    if (members == 1 && n->raft)
         return 1;
     if (!n->raft)
-        return 0;
+        return 3;
     return reachable >= (members - 1) / 2 + 1 ? 0 : 2;
 }
 
@@ -327,7 +328,6 @@ static void apply_node_spec(sl_fake_swarm *fs, fs_node *n, json_t *spec,
 {
     json_t *labels = json_object_get(spec, "Labels");
     const char *name = json_string_value(json_object_get(spec, "Name"));
-    fs_host *h = fs_host_at(fs, n->host);
 
     json_decref(n->labels);
     n->labels = json_is_object(labels) ? json_deep_copy(labels)
@@ -335,12 +335,12 @@ static void apply_node_spec(sl_fake_swarm *fs, fs_node *n, json_t *spec,
     fs_set_str(&n->spec_name, name && *name ? name : NULL);
     n->availability = avail;
     if (role == FS_MANAGER && n->role != FS_MANAGER &&
-        fs_node_attached(fs, n)) {
-        n->raft = true;
-        snprintf(n->raft_addr, sizeof(n->raft_addr), "%s:2377", h->addr);
-    } else if (role == FS_WORKER) {
+        fs_node_attached(fs, n))
+        n->promote_at = fs_now(fs) + PROMOTION_NS;
+    else if (role == FS_WORKER) {
         n->raft = false;
         n->leader = false;
+        n->promote_at = 0;
     }
     n->role = role;
 }
@@ -367,6 +367,9 @@ int sl_fake_node_update(sl_fake_swarm *fs, int host, const char *ref,
             return fs_fail(err, 400, "rpc error: code = FailedPrecondition "
                            "desc = can't remove member from the raft: this "
                            "would result in a loss of quorum");
+        case 3:
+            return fs_fail(err, 404, "rpc error: code = NotFound desc = "
+                           "can't find manager in raft memberlist");
         default:
             break;
         }
@@ -379,7 +382,7 @@ int sl_fake_node_update(sl_fake_swarm *fs, int host, const char *ref,
     return 0;
 }
 
-/* Node removal ------------------------------------------------------------------ */
+/* Node removal ------------------------------------------------------------ */
 
 int sl_fake_node_remove(sl_fake_swarm *fs, int host, const char *ref,
                         bool force, sl_error *err)

@@ -10,7 +10,7 @@
 #define NODE_LABEL_PREFIX "node.labels."
 #define ENGINE_LABEL_PREFIX "engine.labels."
 
-/* Constraint parsing ------------------------------------------------------- */
+/* Constraint parsing ------------------------------------------------------ */
 
 /* ^(?i)[a-z_][a-z0-9\-_.]+$ */
 static bool valid_key(const char *k)
@@ -122,7 +122,7 @@ void fs_constraints_free(fs_constraint *c, size_t count)
     free(c);
 }
 
-/* Constraint matching ---------------------------------------------------------- */
+/* Constraint matching ----------------------------------------------------- */
 
 static bool match(const fs_constraint *c, const char *what)
 {
@@ -206,7 +206,7 @@ bool fs_constraints_match(const fs_constraint *c, size_t count,
     return true;
 }
 
-/* The scheduler's pipeline ----------------------------------------------------- */
+/* The scheduler's pipeline ------------------------------------------------ */
 
 enum {
     F_READY,
@@ -429,7 +429,7 @@ static void placing_clear(placing *p)
     json_decref(p->host_ports);
 }
 
-/* Spreading ------------------------------------------------------------------ */
+/* Spreading --------------------------------------------------------------- */
 
 /* The value a spread preference reads on 'n' ("" when unset). */
 static const char *spread_value(const sl_fake_swarm *fs, const fs_node *n,

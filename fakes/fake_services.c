@@ -36,7 +36,7 @@ static const char *service_name(const fs_service *s)
     return json_string_value(json_object_get(s->spec, "Name"));
 }
 
-/* Field copying with Go's omitempty ------------------------------------------ */
+/* Field copying with Go's omitempty --------------------------------------- */
 
 enum kind { K_STR, K_ARR, K_MAP, K_BOOL, K_NUM, K_PTR };
 
@@ -301,6 +301,14 @@ static json_t *service_mode(json_t *in, sl_error *err)
     return json_pack("{s:{s:i}}", "Replicated", "Replicas", 1);
 }
 
+/* A float32 as Go's encoder writes it: integral values without a point. */
+static json_t *go_float(double v)
+{
+    if (v == (double)(json_int_t)v)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
 static json_t *update_config(json_t *in, sl_error *err)
 {
     const char *fa = json_string_value(json_object_get(in, "FailureAction"));
@@ -324,7 +332,7 @@ static json_t *update_config(json_t *in, sl_error *err)
     if (json_integer_value(json_object_get(in, "Monitor")))
         json_object_set(out, "Monitor", json_object_get(in, "Monitor"));
     json_object_set_new(out, "MaxFailureRatio",
-                        json_real(json_number_value(
+                        go_float(json_number_value(
                             json_object_get(in, "MaxFailureRatio"))));
     json_object_set_new(out, "Order",
                         json_string(order && *order ? order : "stop-first"));
@@ -375,7 +383,7 @@ static json_t *endpoint_spec(json_t *in, sl_error *err)
     return out;
 }
 
-/* Name generation ------------------------------------------------------------ */
+/* Name generation --------------------------------------------------------- */
 
 static void random_name(sl_fake_swarm *fs, char *buf, size_t size)
 {
@@ -443,7 +451,94 @@ fail:
     return NULL;
 }
 
-/* swarmkit's validation ---------------------------------------------------------- */
+/* gRPC's message limit -------------------------------------------------- */
+
+#define GRPC_MAX_MESSAGE 4194304
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 128) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static size_t field_len(size_t content)
+{
+    return 1 + varint_len(content) + content;
+}
+
+static bool proto_map(const char *key)
+{
+    return key && (!strcmp(key, "Labels") || !strcmp(key, "Options") ||
+                   !strcmp(key, "DriverOpts") || !strcmp(key, "Sysctls"));
+}
+
+/* What 'v' takes on the wire as the protobuf field 'key' (proto3 leaves
+ * zero values out); "Mode" is a oneof, so it adds no level. */
+static size_t wire_size(json_t *v, const char *key)
+{
+    size_t n = 0, i;
+    const char *k;
+    json_t *item;
+
+    if (!v)
+        return 0;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return json_string_length(v) ? field_len(json_string_length(v)) : 0;
+    case JSON_INTEGER:
+        return json_integer_value(v)
+                   ? 1 + varint_len((uint64_t)json_integer_value(v)) : 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0 ? 5 : 0;
+    case JSON_TRUE:
+        return 2;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item)
+            n += wire_size(item, key);
+        return n;
+    case JSON_OBJECT:
+        json_object_foreach(v, k, item) {
+            if (proto_map(key))
+                n += field_len(field_len(strlen(k)) + wire_size(item, NULL));
+            else
+                n += wire_size(item, k);
+        }
+        if (proto_map(key) || (key && !strcmp(key, "Mode")))
+            return n;
+        return field_len(n);
+    default:
+        return 0;
+    }
+}
+
+/* The size of the CreateServiceRequest dockerd sends swarmkit for 'req';
+ * the name and labels travel together as the spec's annotations. */
+static int check_message_size(json_t *req, sl_error *err)
+{
+    size_t annotations = wire_size(json_object_get(req, "Name"), "Name") +
+                         wire_size(json_object_get(req, "Labels"),
+                                   "Labels");
+    size_t spec = annotations ? field_len(annotations) : 0;
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(req, k, v) {
+        if (strcmp(k, "Name") && strcmp(k, "Labels"))
+            spec += wire_size(v, k);
+    }
+    if (field_len(spec) <= GRPC_MAX_MESSAGE)
+        return 0;
+    return fs_fail(err, 500, "rpc error: code = ResourceExhausted desc = "
+                   "grpc: received message larger than max (%zu vs. %d)",
+                   field_len(spec), GRPC_MAX_MESSAGE);
+}
+
+/* swarmkit's validation --------------------------------------------------- */
 
 #define INVALID "rpc error: code = InvalidArgument desc = "
 
@@ -625,7 +720,7 @@ static int check_port_conflicts(fs_cluster *cl, json_t *spec,
     return 0;
 }
 
-/* Endpoints --------------------------------------------------------------------- */
+/* Endpoints --------------------------------------------------------------- */
 
 static const char *old_vip(json_t *old, const char *net_id)
 {
@@ -683,7 +778,8 @@ static void add_vip(json_t *vips, fs_network *nw, json_t *old)
 }
 
 /* The Endpoint swarmkit's allocator gives 'spec': published ports and one
- * virtual IP per network, kept from 'old' where they still apply. */
+ * virtual IP per network, kept from 'old' where they still apply. A
+ * service with nothing to allocate keeps an empty Spec. */
 static json_t *allocate_endpoint(fs_cluster *cl, json_t *spec, json_t *old)
 {
     json_t *eps = json_object_get(spec, "EndpointSpec");
@@ -727,12 +823,14 @@ static json_t *allocate_endpoint(fs_cluster *cl, json_t *spec, json_t *old)
         json_object_set(ep, "Ports", ports);
     if (json_array_size(vips))
         json_object_set(ep, "VirtualIPs", vips);
+    if (!json_array_size(ports) && !json_array_size(vips))
+        json_object_set_new(ep, "Spec", json_object());
     json_decref(ports);
     json_decref(vips);
     return ep;
 }
 
-/* Lookup ----------------------------------------------------------------------------- */
+/* Lookup ------------------------------------------------------------------ */
 
 /* dockerd's getService: full ID, exact name, then ID prefix. */
 fs_service *fs_service_lookup(fs_cluster *cl, const char *ref,
@@ -764,7 +862,7 @@ fs_service *fs_service_lookup(fs_cluster *cl, const char *ref,
     return found;
 }
 
-/* Rendering ---------------------------------------------------------------------------- */
+/* Rendering --------------------------------------------------------------- */
 
 static json_t *service_status(fs_cluster *cl, const fs_service *s)
 {
@@ -806,6 +904,58 @@ static json_t *service_json(const fs_service *s, json_t *spec)
     return out;
 }
 
+/* Rebuilds 'obj' with its keys in 'order' (others keep their place after). */
+static void reorder(json_t *obj, const char *const *order)
+{
+    json_t *copy = json_copy(obj);
+    const char *key;
+    json_t *val;
+    size_t i;
+
+    if (!copy)
+        return;
+    json_object_clear(obj);
+    for (i = 0; order[i]; i++) {
+        if ((val = json_object_get(copy, order[i])))
+            json_object_set(obj, order[i], val);
+    }
+    json_object_foreach(copy, key, val) {
+        if (!json_object_get(obj, key))
+            json_object_set(obj, key, val);
+    }
+    json_decref(copy);
+}
+
+static void reorder_spec(json_t *spec)
+{
+    static const char *const top[] = {
+        "Name", "Labels", "TaskTemplate", "Mode", "UpdateConfig",
+        "RollbackConfig", "Networks", "EndpointSpec", NULL};
+    static const char *const task[] = {
+        "ContainerSpec", "PluginSpec", "NetworkAttachmentSpec",
+        "Resources", "RestartPolicy", "Placement", "Networks", "LogDriver",
+        "ForceUpdate", "Runtime", NULL};
+    static const char *const container[] = {
+        "Image", "Labels", "Command", "Args", "Hostname", "Env", "Dir",
+        "User", "Groups", "Privileges", "Init", "StopSignal", "TTY",
+        "OpenStdin", "ReadOnly", "Mounts", "StopGracePeriod", "Healthcheck",
+        "Hosts", "DNSConfig", "Secrets", "Configs", "Isolation", "Sysctls",
+        "CapabilityAdd", "CapabilityDrop", "Ulimits", NULL};
+    json_t *tt = json_object_get(spec, "TaskTemplate");
+
+    reorder(json_object_get(tt, "ContainerSpec"), container);
+    reorder(tt, task);
+    reorder(spec, top);
+}
+
+static json_t *default_update_config(void)
+{
+    return json_pack("{s:i, s:s, s:I, s:i, s:s}", "Parallelism", 1,
+                     "FailureAction", "pause", "Monitor",
+                     (json_int_t)5000000000, "MaxFailureRatio", 0, "Order",
+                     "stop-first");
+}
+
 /* swarmkit's defaults for the fields a spec leaves unset. */
 static json_t *with_defaults(json_t *spec)
 {
@@ -813,10 +963,8 @@ static json_t *with_defaults(json_t *spec)
     json_t *tt = json_object_get(out, "TaskTemplate");
     json_t *cs = json_object_get(tt, "ContainerSpec");
     json_t *rp = json_object_get(tt, "RestartPolicy");
-    const char *const updates[] = {"UpdateConfig", "RollbackConfig", NULL};
-    size_t i;
 
-    /* TODO: only the defaults swarmkit fills for common fields. */
+    /* TODO: only the defaults swarmkit fills for the common fields. */
     if (!json_object_get(cs, "StopGracePeriod"))
         json_object_set_new(cs, "StopGracePeriod",
                             json_integer(10000000000));
@@ -833,20 +981,18 @@ static json_t *with_defaults(json_t *spec)
         json_object_set_new(rp, "Delay", json_integer(5000000000));
     if (!json_object_get(tt, "Placement"))
         json_object_set_new(tt, "Placement", json_object());
-    for (i = 0; updates[i]; i++) {
-        if (!json_object_get(out, updates[i]))
-            json_object_set_new(out, updates[i],
-                                json_pack("{s:i, s:s, s:I, s:f, s:s}",
-                                          "Parallelism", 1, "FailureAction",
-                                          "pause", "Monitor",
-                                          (json_int_t)5000000000,
-                                          "MaxFailureRatio", 0.0, "Order",
-                                          "stop-first"));
-    }
+    if (!json_object_get(out, "UpdateConfig"))
+        json_object_set_new(out, "UpdateConfig", default_update_config());
+    if (!json_object_get(out, "RollbackConfig"))
+        json_object_set_new(out, "RollbackConfig", default_update_config());
+    reorder(json_object_get(tt, "RestartPolicy"),
+            (const char *const[]){"Condition", "Delay", "MaxAttempts",
+                                  "Window", NULL});
+    reorder_spec(out);
     return out;
 }
 
-/* Create ------------------------------------------------------------------------------ */
+/* Create ------------------------------------------------------------------ */
 
 static bool name_taken(fs_cluster *cl, const char *name)
 {
@@ -872,7 +1018,7 @@ json_t *sl_fake_service_create(sl_fake_swarm *fs, int host, json_t *spec,
     norm = normalize_spec(fs, cl, fs_host_at(fs, host), spec, err);
     if (!norm)
         return NULL;
-    if (check_spec(cl, norm, err) < 0 ||
+    if (check_message_size(spec, err) < 0 || check_spec(cl, norm, err) < 0 ||
         check_port_conflicts(cl, norm, NULL, err) < 0)
         goto fail;
     if (name_taken(cl, json_string_value(json_object_get(norm, "Name")))) {
@@ -902,7 +1048,7 @@ fail:
     return NULL;
 }
 
-/* List and inspect ------------------------------------------------------------------------ */
+/* List and inspect -------------------------------------------------------- */
 
 static bool service_matches(const fs_service *s, json_t *filters)
 {
@@ -972,7 +1118,7 @@ json_t *sl_fake_service_inspect(sl_fake_swarm *fs, int host, const char *ref,
     return out;
 }
 
-/* Update ---------------------------------------------------------------------------------- */
+/* Update ------------------------------------------------------------------ */
 
 static bool same_mode(json_t *a, json_t *b)
 {
@@ -1020,8 +1166,10 @@ json_t *sl_fake_service_update(sl_fake_swarm *fs, int host, const char *ref,
     if (!cl)
         return NULL;
     next = normalize_spec(fs, cl, fs_host_at(fs, host), spec, err);
-    if (!next)
+    if (!next || check_message_size(spec, err) < 0) {
+        json_decref(next);
         return NULL;
+    }
     s = fs_service_lookup(cl, ref, err);
     if (!s || check_update(cl, s, next, version, err) < 0) {
         json_decref(next);
@@ -1048,7 +1196,7 @@ json_t *sl_fake_service_update(sl_fake_swarm *fs, int host, const char *ref,
     return json_pack("{s:n}", "Warnings");
 }
 
-/* Remove ------------------------------------------------------------------------------------ */
+/* Remove ------------------------------------------------------------------ */
 
 int sl_fake_service_remove(sl_fake_swarm *fs, int host, const char *ref,
                            sl_error *err)

@@ -36,7 +36,7 @@ json_t *fs_tls_info(void)
                      tls_pubkey);
 }
 
-/* Model lifecycle ----------------------------------------------------------- */
+/* Model lifecycle --------------------------------------------------------- */
 
 sl_fake_swarm *sl_fake_swarm_new(uint64_t seed, sl_clock *clock)
 {
@@ -121,7 +121,7 @@ void sl_fake_swarm_unlock(sl_fake_swarm *fs)
     pthread_mutex_unlock(&fs->mu);
 }
 
-/* Hosts ----------------------------------------------------------------------- */
+/* Hosts ------------------------------------------------------------------- */
 
 /* dockerd's engine ID: 12 groups of 4 base32 characters. */
 static void make_engine_id(const sl_fake_swarm *fs, int index, char *out)
@@ -259,11 +259,44 @@ const char *sl_fake_swarm_node_id(const sl_fake_swarm *fs, int host)
     return h && h->cluster ? h->node_id : NULL;
 }
 
+static void tick_cluster(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
+{
+    bool changed = false;
+    size_t i;
+
+    for (i = 0; i < cl->nodes.n; i++) {
+        fs_node *n = cl->nodes.v[i];
+        fs_host *h = fs_host_at(fs, n->host);
+
+        if (!n->promote_at || now < n->promote_at)
+            continue;
+        n->promote_at = 0;
+        if (n->role != FS_MANAGER || !fs_node_attached(fs, n))
+            continue;
+        n->raft = true;
+        snprintf(n->raft_addr, sizeof(n->raft_addr), "%s:2377", h->addr);
+        fs_touch(cl, &n->meta, now);
+        changed = true;
+    }
+    if (changed)
+        fs_converge(fs, cl);
+}
+
+void fs_tick(sl_fake_swarm *fs)
+{
+    int64_t now = fs_now(fs);
+    size_t i;
+
+    for (i = 0; i < fs->clusters.n; i++)
+        tick_cluster(fs, fs->clusters.v[i], now);
+}
+
 /* The host as the caller of an API operation: it must be up. */
 static fs_host *caller(sl_fake_swarm *fs, int host, sl_error *err)
 {
     fs_host *h = fs_host_at(fs, host);
 
+    fs_tick(fs);
     if (!h) {
         fs_fail_own(err, SL_ERR_INVALID, "no host %d", host);
         return NULL;
@@ -275,7 +308,7 @@ static fs_host *caller(sl_fake_swarm *fs, int host, sl_error *err)
     return h;
 }
 
-/* Raft, quorum, leader -------------------------------------------------------- */
+/* Raft, quorum, leader ---------------------------------------------------- */
 
 fs_node *fs_node_by_id(fs_cluster *cl, const char *id)
 {
@@ -359,7 +392,7 @@ int sl_fake_swarm_leader_host(const sl_fake_swarm *fs, int host)
 
 fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err)
 {
-    fs_host *h = caller(fs, host, err);
+    fs_host *h = caller(fs, host, err);  /* also lets time pass */
     fs_node *n;
 
     if (!h)
@@ -480,7 +513,7 @@ void sl_fake_swarm_set_host_up(sl_fake_swarm *fs, int host, bool up)
     fs_converge(fs, h->cluster);
 }
 
-/* Engine level ------------------------------------------------------------------ */
+/* Engine level ------------------------------------------------------------ */
 
 static bool is_windows(const fs_host *h)
 {
@@ -619,10 +652,15 @@ static json_t *swarm_section(sl_fake_swarm *fs, fs_host *h)
     size_t i;
     int nodes = 0, managers = 0;
 
+    if (h->join_remote)
+        return json_pack("{s:s, s:s, s:s, s:b, s:s, s:[{s:s, s:s}]}",
+                         "NodeID", "", "NodeAddr", h->addr,
+                         "LocalNodeState", "pending", "ControlAvailable", 0,
+                         "Error", "", "RemoteManagers", "NodeID", "", "Addr",
+                         h->join_remote);
     if (!cl || !self)
         return json_pack("{s:s, s:s, s:s, s:b, s:s, s:n}", "NodeID", "",
-                         "NodeAddr", "", "LocalNodeState",
-                         h->join_remote ? "pending" : "inactive",
+                         "NodeAddr", "", "LocalNodeState", "inactive",
                          "ControlAvailable", 0, "Error", "",
                          "RemoteManagers");
     sw = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "NodeID", self->id,
@@ -695,10 +733,11 @@ json_t *sl_fake_info(sl_fake_swarm *fs, int host)
     fs_host *h = fs_host_at(fs, host);
     bool win;
     int all, running, images;
-    json_t *info, *registry, *tail;
+    json_t *info, *registry, *tail, *sw;
 
     if (!h)
         return NULL;
+    fs_tick(fs);
     win = is_windows(h);
     count_containers(h, &all, &running, &images);
     registry = json_pack(
@@ -758,7 +797,8 @@ json_t *sl_fake_info(sl_fake_swarm *fs, int host)
                         "io.containerd.runc.v2", "path", "runc",
                         "io.containerd.runtime.v1.linux", "path", "runc",
                         "runc", "path", "runc"),
-        "DefaultRuntime", win ? "" : "runc", "Swarm", swarm_section(fs, h),
+        "DefaultRuntime", win ? "" : "runc", "Swarm",
+        sw = swarm_section(fs, h),
         "LiveRestoreEnabled", 0, "Isolation", win ? "process" : "",
         "InitBinary", win ? "" : "docker-init", "ContainerdCommit", "ID",
         "1.6.20~ds1-1+deb12u3", "Expected", "1.6.20~ds1-1+deb12u3",
@@ -767,10 +807,12 @@ json_t *sl_fake_info(sl_fake_swarm *fs, int host)
         "SecurityOptions", "name=seccomp,profile=default", "Warnings");
     json_object_update(info, tail);
     json_decref(tail);
+    if (json_object_get(sw, "Warnings"))
+        json_object_set(info, "Warnings", json_object_get(sw, "Warnings"));
     return info;
 }
 
-/* Swarm init ---------------------------------------------------------------------- */
+/* Swarm init -------------------------------------------------------------- */
 
 static const char *str_field(json_t *obj, const char *key)
 {
@@ -1086,7 +1128,7 @@ json_t *sl_fake_swarm_init(sl_fake_swarm *fs, int host, json_t *req,
     return json_string(n->id);
 }
 
-/* Swarm join ------------------------------------------------------------------------ */
+/* Swarm join -------------------------------------------------------------- */
 
 /* The manager a join request reaches at "addr[:port]", or NULL. */
 static fs_host *manager_at(sl_fake_swarm *fs, const char *remote)
@@ -1105,10 +1147,11 @@ static fs_host *manager_at(sl_fake_swarm *fs, const char *remote)
     return NULL;
 }
 
-/* Converts a base36 digest back to hex, for swarmkit's mismatch text. */
-static void digest_hex(const char *b36, char out[FS_HEX_LEN + 1])
+/* Converts a base36 digest back to hex, for swarmkit's mismatch text;
+ * returns -1 when it does not fit the 256 bits of a sha256 digest. */
+static int digest_hex(const char *b36, char out[FS_HEX_LEN + 1])
 {
-    uint8_t num[32] = {0};
+    uint8_t num[33] = {0};
     const char *p;
     int i, j;
 
@@ -1123,15 +1166,18 @@ static void digest_hex(const char *b36, char out[FS_HEX_LEN + 1])
             break;
         }
         carry = (unsigned)d;
-        for (i = 31; i >= 0; i--) {
+        for (i = 32; i >= 0; i--) {
             unsigned cur = num[i] * 36u + carry;
 
             num[i] = (uint8_t)cur;
             carry = cur >> 8;
         }
+        if (carry || num[0])
+            return -1;
     }
     for (j = 0; j < 32; j++)
-        snprintf(out + 2 * j, 3, "%02x", num[j]);
+        snprintf(out + 2 * j, 3, "%02x", num[j + 1]);
+    return 0;
 }
 
 /* Splits "SWMTKN-1-<digest>-<secret>" as swarmkit's ParseJoinToken does. */
@@ -1167,7 +1213,8 @@ static int token_role(const fs_cluster *cl, const char *token,
     if (parse_token(token, digest, secret) < 0)
         return fs_fail(err, 500, "invalid join token");
     if (strcmp(digest, cl->digest)) {
-        digest_hex(digest, hex);
+        if (digest_hex(digest, hex) < 0)
+            return fs_fail(err, 500, "invalid checksum digest length");
         return fs_fail(err, 500,
                        "remote CA does not match fingerprint. Expected: %s",
                        hex);
@@ -1253,7 +1300,7 @@ int sl_fake_swarm_join(sl_fake_swarm *fs, int host, json_t *req,
     return 0;
 }
 
-/* Swarm leave --------------------------------------------------------------------- */
+/* Swarm leave ------------------------------------------------------------- */
 
 static int refuse_manager_leave(sl_fake_swarm *fs, fs_cluster *cl,
                                 sl_error *err)
@@ -1302,7 +1349,7 @@ int sl_fake_swarm_leave(sl_fake_swarm *fs, int host, bool force,
     return 0;
 }
 
-/* Swarm inspect and update ----------------------------------------------------------- */
+/* Swarm inspect and update ------------------------------------------------ */
 
 json_t *sl_fake_swarm_inspect(sl_fake_swarm *fs, int host, sl_error *err)
 {

@@ -1,4 +1,4 @@
-/* The simulated swarm shared by every fake Docker host: nodes, services, tasks. */
+/* The simulated swarm every fake Docker host shares: nodes, services, tasks. */
 #ifndef SL_FAKE_SWARM_H
 #define SL_FAKE_SWARM_H
 

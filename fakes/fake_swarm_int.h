@@ -122,6 +122,7 @@ typedef struct fs_node {
     char *message;             /* Status.Message, or NULL */
     char addr[FS_ADDR_MAX];    /* Status.Addr */
     bool raft;                 /* member of the raft cluster */
+    int64_t promote_at;        /* when a promotion reaches the raft, or 0 */
     bool leader;
     char raft_addr[FS_ADDR_MAX + 16]; /* ManagerStatus.Addr */
 } fs_node;
@@ -168,6 +169,7 @@ typedef struct fs_network {
     json_t *labels;
     json_t *driver_opts;       /* DriverConfiguration options, or NULL */
     json_t *ipam_opts;         /* IPAM driver options, or NULL */
+    json_t *spec_ipam;         /* Spec.IPAMOptions as requested, or NULL */
     bool internal;
     bool attachable;
     bool ingress;
@@ -214,7 +216,7 @@ struct sl_fake_swarm {
     fs_vec clusters;           /* fs_cluster *, owned */
 };
 
-/* fake_swarm_util.c: containers, IDs, time, errors, filters ------------- */
+/* fake_swarm_util.c: containers, IDs, time, errors, filters --------------- */
 
 int fs_vec_push(fs_vec *vec, void *item);
 void fs_vec_remove(fs_vec *vec, size_t i);
@@ -271,7 +273,7 @@ void fs_format_ipv4(uint32_t a, char *buf, size_t size);
 /* The host part of "host:port" (or the whole string) into 'buf'. */
 void fs_addr_host(const char *addr, char *buf, size_t size);
 
-/* fake_swarm.c: hosts, clusters, quorum --------------------------------- */
+/* fake_swarm.c: hosts, clusters, quorum ----------------------------------- */
 
 fs_host *fs_host_at(const sl_fake_swarm *fs, int host);
 fs_node *fs_node_by_id(fs_cluster *cl, const char *id);
@@ -284,6 +286,10 @@ fs_node *fs_leader(fs_cluster *cl);
 /* The cluster 'host' may control as a manager; fills 'err' with what a
  * worker, an engine outside a swarm or a manager without quorum answers. */
 fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err);
+
+/* Lets the virtual time that passed take effect: promoted nodes become
+ * raft members once their manager has started. */
+void fs_tick(sl_fake_swarm *fs);
 
 /* Elects a leader, refreshes node states and runs the orchestrator. */
 void fs_converge(sl_fake_swarm *fs, fs_cluster *cl);
@@ -306,7 +312,7 @@ void fs_node_free(fs_node *n);
 /* Plugins an engine of this OS reports, as [{Type, Name}, ...]. */
 json_t *fs_engine_plugins(const char *os);
 
-/* fake_services.c ---------------------------------------------------------- */
+/* fake_services.c --------------------------------------------------------- */
 
 fs_service *fs_service_by_id(fs_cluster *cl, const char *id);
 /* Looks a service up as dockerd does: full ID, name, then ID prefix. */
@@ -317,7 +323,7 @@ void fs_task_free(fs_task *t);
 /* Creates missing tasks, retires stale ones, places pending ones. */
 void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl);
 
-/* fake_placement.c ---------------------------------------------------------- */
+/* fake_placement.c -------------------------------------------------------- */
 
 typedef struct fs_constraint {
     char *key;
@@ -339,7 +345,7 @@ bool fs_constraints_match(const fs_constraint *c, size_t count,
 fs_node *fs_place(sl_fake_swarm *fs, fs_cluster *cl, const fs_task *task,
                   char *why, size_t whysize);
 
-/* fake_networks.c ----------------------------------------------------------- */
+/* fake_networks.c --------------------------------------------------------- */
 
 fs_network *fs_network_by_id(fs_cluster *cl, const char *id);
 /* Resolves a service's network target (ID, name, prefix) to a network. */

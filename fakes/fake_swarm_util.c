@@ -78,7 +78,7 @@ int fs_fail_own(sl_error *err, sl_errcode code, const char *fmt, ...)
     return -1;
 }
 
-/* Randomness and IDs -------------------------------------------------------- */
+/* Randomness and IDs ------------------------------------------------------ */
 
 static uint64_t splitmix(uint64_t *state)
 {
@@ -163,7 +163,7 @@ void fs_stable_hex(const sl_fake_swarm *fs, const char *tag, int n,
     hex_words(words, out);
 }
 
-/* Time ---------------------------------------------------------------------- */
+/* Time -------------------------------------------------------------------- */
 
 int64_t fs_now(sl_fake_swarm *fs)
 {
@@ -213,7 +213,7 @@ void fs_meta_new(fs_cluster *cl, fs_meta *meta, int64_t now)
     meta->created = meta->updated = now;
 }
 
-/* Strings ------------------------------------------------------------------- */
+/* Strings ----------------------------------------------------------------- */
 
 char *fs_strdup(const char *s)
 {
@@ -226,7 +226,7 @@ void fs_set_str(char **dst, const char *s)
     *dst = fs_strdup(s);
 }
 
-/* Filters ------------------------------------------------------------------- */
+/* Filters ----------------------------------------------------------------- */
 
 int fs_filters_check(json_t *filters, const char *const *accepted,
                      sl_error *err)
@@ -358,7 +358,7 @@ void fs_sort_by_id(json_t *array, const char *key)
     free(items);
 }
 
-/* Addresses ----------------------------------------------------------------- */
+/* Addresses --------------------------------------------------------------- */
 
 int fs_parse_ipv4(const char *s, uint32_t *out)
 {

@@ -120,7 +120,7 @@ static json_t *task_json(fs_cluster *cl, const fs_task *t)
     return obj;
 }
 
-/* Task list ------------------------------------------------------------------ */
+/* Task list --------------------------------------------------------------- */
 
 /* Resolves the "service" and "node" filters to IDs as dockerd does,
  * answering 404 for the names it cannot find. */

@@ -1,4 +1,4 @@
-/* Tests of networks, secrets, configs and the registry in the simulated swarm. */
+/* Tests of networks, secrets, configs and the registry of the fake swarm. */
 #include "fake_swarm_fixture.h"
 
 #include <ctype.h>
@@ -59,7 +59,7 @@ static json_t *create(fx *f, int host, const char *text)
     return resp;
 }
 
-/* Local networks -------------------------------------------------------------- */
+/* Local networks ---------------------------------------------------------- */
 
 static void every_linux_host_has_bridge_host_and_none(void **state)
 {
@@ -152,14 +152,14 @@ static void overlay_outside_a_swarm_is_refused(void **state)
     fx *f = *state;
 
     assert_null(create(f, 0, OVERLAY("ovl")));
-    assert_int_equal(f->err.http_status, 503);
+    assert_int_equal(f->err.http_status, 500);
     assert_string_equal(f->err.message,
                         "This node is not a swarm manager. Use \"docker "
                         "swarm init\" or \"docker swarm join\" to connect "
                         "this node to swarm and try again.");
 }
 
-/* Swarm networks ----------------------------------------------------------------- */
+/* Swarm networks ---------------------------------------------------------- */
 
 static void init_adds_ingress_and_gwbridge(void **state)
 {
@@ -215,10 +215,10 @@ static void overlay_on_a_worker_is_refused(void **state)
     fx *f = *state;
 
     assert_null(create(f, 1, OVERLAY("ovl")));
-    assert_int_equal(f->err.http_status, 503);
-    assert_memory_equal(f->err.message, "This node is not a swarm manager. "
-                                        "Worker nodes",
-                        46);
+    assert_int_equal(f->err.http_status, 403);
+    assert_string_equal(f->err.message, "Cannot create a multi-host network "
+                                        "from a worker node. Please create "
+                                        "the network from a manager node.");
 }
 
 static void network_in_use_cannot_be_removed(void **state)
@@ -294,7 +294,7 @@ static void network_list_filters_like_dockerd(void **state)
     json_decref(filters);
 }
 
-/* Secrets, configs, registry ------------------------------------------------------- */
+/* Secrets, configs, registry ---------------------------------------------- */
 
 static void secrets_and_configs_are_empty_on_managers(void **state)
 {

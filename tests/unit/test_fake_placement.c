@@ -63,7 +63,7 @@ static const char *task_err(json_t *task)
         json_object_get(json_object_get(task, "Status"), "Err"));
 }
 
-/* Constraint parsing ----------------------------------------------------------- */
+/* Constraint parsing ------------------------------------------------------ */
 
 static void parse_one(const char *expr, char *msg, size_t size, int *rc)
 {
@@ -122,7 +122,7 @@ static void unknown_constraint_key_matches_no_node(void **state)
     json_decref(tasks);
 }
 
-/* Constraint placement ------------------------------------------------------------ */
+/* Constraint placement ---------------------------------------------------- */
 
 static void constraint_on_label_places_only_on_matching_nodes(void **state)
 {
@@ -208,7 +208,7 @@ static void engine_label_constraint_uses_daemon_labels(void **state)
     json_decref(node);
 }
 
-/* Spreading -------------------------------------------------------------------------- */
+/* Spreading --------------------------------------------------------------- */
 
 static void replicas_spread_evenly_over_eligible_nodes(void **state)
 {
@@ -277,7 +277,7 @@ static void spread_preference_balances_over_label_values(void **state)
     json_decref(spec);
 }
 
-/* What fits nowhere ------------------------------------------------------------------- */
+/* What fits nowhere ------------------------------------------------------- */
 
 static void task_that_fits_nowhere_stays_pending(void **state)
 {

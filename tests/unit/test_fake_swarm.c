@@ -74,7 +74,7 @@ static const char *str(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-/* Engine ------------------------------------------------------------------------ */
+/* Engine ------------------------------------------------------------------ */
 
 static void version_reports_api_1_41_and_debian_engine(void **state)
 {
@@ -127,7 +127,7 @@ static void engine_ids_follow_dockerd_format(void **state)
     json_decref(info);
 }
 
-/* Init and join ---------------------------------------------------------------------- */
+/* Init and join ----------------------------------------------------------- */
 
 static void init_makes_a_leading_manager(void **state)
 {
@@ -283,6 +283,19 @@ static void token_of_another_swarm_fails_the_ca_check(void **state)
     assert_int_equal(strlen(f->err.message), 48 + 64);
 }
 
+static void digest_too_large_for_sha256_is_refused(void **state)
+{
+    fx *f = *state;
+    char token[128];
+
+    fx_init(f, 0);
+    snprintf(token, sizeof(token), "SWMTKN-1-%s-%s",
+             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwx",
+             fx_token(f, 0, false) + 60);
+    assert_int_equal(fx_join_token(f, 3, 0, token), -1);
+    assert_daemon_error(&f->err, 500, "invalid checksum digest length");
+}
+
 static void join_to_an_unreachable_manager_stays_pending(void **state)
 {
     fx *f = *state;
@@ -297,6 +310,12 @@ static void join_to_an_unreachable_manager_stays_pending(void **state)
     assert_true(sl_clock_now_ns(f->clock) - before >= 20 * SL_NS_PER_SEC);
     sw = swarm_info(f, 3);
     assert_string_equal(str(sw, "LocalNodeState"), "pending");
+    assert_string_equal(str(sw, "NodeAddr"), "10.0.0.13");
+    assert_string_equal(str(json_array_get(json_object_get(sw,
+                                                           "RemoteManagers"),
+                                           0),
+                            "Addr"),
+                        "10.0.0.11:2377");
     json_decref(sw);
     assert_int_equal(sl_fake_swarm_leave(f->fs, 3, true, &f->err), 0);
     sw = swarm_info(f, 3);
@@ -353,7 +372,7 @@ static void unlock_key_is_empty_without_autolock(void **state)
     json_decref(key);
 }
 
-/* Who may ask ------------------------------------------------------------------------- */
+/* Who may ask ------------------------------------------------------------- */
 
 static void worker_cannot_view_cluster_state(void **state)
 {
@@ -390,7 +409,7 @@ static void powered_off_host_does_not_answer(void **state)
     assert_int_equal(f->err.http_status, 0);
 }
 
-/* Determinism --------------------------------------------------------------------------- */
+/* Determinism ------------------------------------------------------------- */
 
 static void same_seed_gives_same_ids(void **state)
 {
@@ -433,7 +452,7 @@ static void node_ids_are_25_lowercase_base36(void **state)
     }
 }
 
-/* Nodes ------------------------------------------------------------------------------------ */
+/* Nodes ------------------------------------------------------------------- */
 
 static void node_list_is_sorted_by_id_and_filters_by_role(void **state)
 {
@@ -591,6 +610,7 @@ static void promote_then_demote_changes_manager_status(void **state)
     assert_int_equal(fx_node_update(f, 0, "n2d-wrkr-0", "{}", "manager",
                                     "active"),
                      0);
+    sl_clock_advance_ns(f->clock, 2 * SL_NS_PER_SEC);
     node = fx_node(f, 0, "n2d-wrkr-0");
     assert_string_equal(str(json_object_get(node, "ManagerStatus"),
                             "Reachability"),
@@ -608,7 +628,35 @@ static void promote_then_demote_changes_manager_status(void **state)
     json_decref(node);
 }
 
-/* Raft quorum ------------------------------------------------------------------------------ */
+static void promoted_node_joins_the_raft_after_a_moment(void **state)
+{
+    fx *f = *state;
+    json_t *node, *sw;
+
+    assert_int_equal(fx_node_update(f, 0, "n2d-wrkr-0", "{}", "manager",
+                                    "active"),
+                     0);
+    node = fx_node(f, 0, "n2d-wrkr-0");
+    assert_string_equal(str(json_object_get(node, "Spec"), "Role"),
+                        "manager");
+    assert_null(json_object_get(node, "ManagerStatus"));
+    json_decref(node);
+    sw = swarm_info(f, 1);
+    assert_false(json_is_true(json_object_get(sw, "ControlAvailable")));
+    json_decref(sw);
+    assert_int_equal(fx_node_update(f, 0, "n2d-wrkr-0", "{}", "worker",
+                                    "active"),
+                     -1);
+    assert_daemon_error(&f->err, 404,
+                        "rpc error: code = NotFound desc = can't find "
+                        "manager in raft memberlist");
+    sl_clock_advance_ns(f->clock, 2 * SL_NS_PER_SEC);
+    sw = swarm_info(f, 1);
+    assert_true(json_is_true(json_object_get(sw, "ControlAvailable")));
+    json_decref(sw);
+}
+
+/* Raft quorum ------------------------------------------------------------- */
 
 static void manager_cannot_leave_when_quorum_would_break(void **state)
 {
@@ -790,6 +838,8 @@ int main(void)
             token_of_another_swarm_fails_the_ca_check, setup_hosts,
             teardown),
         cmocka_unit_test_setup_teardown(
+            digest_too_large_for_sha256_is_refused, setup_hosts, teardown),
+        cmocka_unit_test_setup_teardown(
             join_to_an_unreachable_manager_stays_pending, setup_hosts,
             teardown),
         cmocka_unit_test_setup_teardown(
@@ -836,6 +886,9 @@ int main(void)
                                         setup_cluster, teardown),
         cmocka_unit_test_setup_teardown(
             promote_then_demote_changes_manager_status, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            promoted_node_joins_the_raft_after_a_moment, setup_cluster,
             teardown),
         cmocka_unit_test_setup_teardown(
             manager_cannot_leave_when_quorum_would_break,
