@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "docker_client.h"
+#include "fake_hypervisor.h"
 
 int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg)
 {
@@ -17,6 +18,7 @@ int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg)
     case SL_OPT_URI: env->uri = arg; return 1;
     case SL_OPT_STATE: env->state_path = arg; return 1;
     case SL_OPT_JSON: env->json = true; return 1;
+    case SL_OPT_POOL: env->pool = arg; return 1;
     default: return 0;
     }
 }
@@ -90,6 +92,27 @@ static int check_backend(sl_cmd_env *env, sl_error *err)
     return 0;
 }
 
+bool sl_cmd_env_is_test_driver(const sl_cmd_env *env)
+{
+    return env->hypervisor && !strcmp(env->hypervisor, "libvirt") &&
+           env->uri && !strncmp(env->uri, "test:", 5);
+}
+
+static int pair_fake_daemons(sl_cmd_env *env, sl_hv_options *opts,
+                             sl_error *err)
+{
+    env->fake_clock = sl_clock_new_real();
+    env->fake_swarm = env->fake_clock ? sl_fake_swarm_new(1, env->fake_clock)
+                                      : NULL;
+    if (!env->fake_swarm)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    env->pairing = sl_fake_docker_pairing_new(env->fake_swarm, NULL, err);
+    if (!env->pairing)
+        return -1;
+    opts->docker_hook = sl_fake_docker_pairing_hook(env->pairing);
+    return 0;
+}
+
 int sl_cmd_env_open(sl_cmd_env *env)
 {
     sl_hv_options opts = {0};
@@ -105,8 +128,12 @@ int sl_cmd_env_open(sl_cmd_env *env)
         return sl_cmd_fail(env, &err);
 
     opts.uri = env->uri;
+    opts.pool = env->pool;
     opts.on_event = hv_event;
     opts.event_data = env;
+    if (sl_cmd_env_is_test_driver(env) && pair_fake_daemons(env, &opts,
+                                                            &err) < 0)
+        return sl_cmd_fail(env, &err);
     env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
     if (!env->hv)
         return sl_cmd_fail(env, &err);
@@ -117,6 +144,12 @@ int sl_cmd_env_open(sl_cmd_env *env)
 void sl_cmd_env_close(sl_cmd_env *env)
 {
     sl_hypervisor_close(env->hv);
+    sl_fake_docker_pairing_free(env->pairing);
+    sl_fake_swarm_free(env->fake_swarm);
+    sl_clock_free(env->fake_clock);
+    env->pairing = NULL;
+    env->fake_swarm = NULL;
+    env->fake_clock = NULL;
     sl_state_free(env->st);
     free(env->default_state_path);
     env->hv = NULL;

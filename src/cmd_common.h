@@ -20,8 +20,14 @@ typedef struct sl_cmd_env {
     char *default_state_path;
     bool json;              /* machine-readable output on stdout */
     bool progress;          /* progress lines on stderr (a terminal) */
+    const char *pool;       /* libvirt storage pool, or NULL */
     sl_hypervisor *hv;
     sl_state *st;
+    /* libvirt's test driver runs nothing in its domains: each gets a fake
+     * Docker daemon in one simulated swarm. */
+    sl_clock *fake_clock;
+    struct sl_fake_swarm *fake_swarm;
+    struct sl_fake_docker_pairing *pairing;
     int64_t started_ns;     /* on the hypervisor's clock */
 } sl_cmd_env;
 
@@ -30,7 +36,8 @@ enum {
     SL_OPT_HYPERVISOR = 1000,
     SL_OPT_URI,
     SL_OPT_STATE,
-    SL_OPT_JSON
+    SL_OPT_JSON,
+    SL_OPT_POOL
 };
 
 #define SL_CMD_COMMON_LONGOPTS                                          \
@@ -38,15 +45,22 @@ enum {
     {"uri", required_argument, NULL, SL_OPT_URI},                       \
     {"state", required_argument, NULL, SL_OPT_STATE},                   \
     {"json", no_argument, NULL, SL_OPT_JSON},                           \
+    {"pool", required_argument, NULL, SL_OPT_POOL},                     \
     {"help", no_argument, NULL, 'h'}
 
 #define SL_CMD_COMMON_HELP                                                  \
     "  --hypervisor NAME  fake (default) or libvirt\n"                     \
-    "  --uri URI          libvirt URI (default: $LIBVIRT_DEFAULT_URI)\n"    \
+    "  --uri URI          libvirt URI (default: $LIBVIRT_DEFAULT_URI);\n"   \
+    "                     test:///... pairs each domain with a fake\n"      \
+    "                     Docker daemon\n"                                  \
+    "  --pool NAME        libvirt storage pool (default)\n"                 \
     "  --state FILE       state file (default: $SWARMLAB_STATE, else\n"     \
     "                     ~/.local/state/swarmlab/state.json)\n"            \
     "  --json             print the result as JSON on stdout\n"             \
     "  --help             show this help\n"
+
+/* Whether the command talks to libvirt's test driver. */
+bool sl_cmd_env_is_test_driver(const sl_cmd_env *env);
 
 /* Takes one shared option; returns 1 when 'code' was one, 0 when not. */
 int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg);

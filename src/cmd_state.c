@@ -35,8 +35,9 @@ static int parse_common(int argc, char **argv, sl_cmd_env *env,
     return 0;
 }
 
-/* What the backend says of a recorded host now. The fake's hosts live
- * only as long as the process that made them. */
+/* What the backend says of a recorded host now. The fake's hosts, and
+ * those of libvirt's test driver, live only as long as the process that
+ * made them. */
 static const char *live_state(sl_cmd_env *env, const char *name)
 {
     sl_hv_host_info info;
@@ -45,7 +46,10 @@ static const char *live_state(sl_cmd_env *env, const char *name)
     if (sl_hv_host_inspect(env->hv, name, &info, &err) < 0) {
         if (err.code != SL_ERR_NOT_FOUND)
             return "unknown";
-        return strcmp(env->hypervisor, "fake") ? "gone" : "ended";
+        return strcmp(env->hypervisor, "fake") &&
+                       !sl_cmd_env_is_test_driver(env)
+                   ? "gone"
+                   : "ended";
     }
     return sl_hv_state_name(info.state);
 }

@@ -277,6 +277,8 @@ int sl_cmd_swarm(int argc, char **argv)
         goto cleanup;
     o.spec.progress = sl_cmd_progress;
     o.spec.progress_data = &o.env;
+    if (sl_cmd_env_is_test_driver(&o.env) && !o.spec.image.size_gib)
+        o.spec.image.size_gib = 1; /* nothing boots from it there */
 
     if (sl_pipeline_swarm_create(o.env.hv, o.env.st, &o.spec, &summary,
                                  &plan, &nplan, &err) < 0) {

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The provisioning commands end to end on the fakes: create, ls, destroy, bad input.
+set -u
+
+: "${SWARMLAB:?path of the built swarmlab command}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export SWARMLAB_STATE="$work/state.json"
+failures=0
+checks=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# Runs the command, keeps stdout, stderr and the exit code.
+run() {
+    checks=$((checks + 1))
+    "$SWARMLAB" "$@" >"$work/out" 2>"$work/err"
+    code=$?
+}
+
+expect_code() {
+    [ "$code" = "$1" ] || fail "$2: exit $code, expected $1: $(cat "$work/err")"
+}
+
+expect_err() {
+    grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1': $(cat "$work/err")"
+}
+
+run swarm create --json
+expect_code 0 "swarm create"
+[ "$(grep -c '"name"' "$work/out")" = 4 ] || fail "swarm create made $(grep -c '"name"' "$work/out") hosts, expected 4"
+grep -q '"leader": "n2d-mngr-0"' "$work/out" || fail "no leader n2d-mngr-0 in: $(cat "$work/out")"
+[ "$(stat -c %a "$SWARMLAB_STATE")" = 600 ] || fail "state file is not 0600"
+
+run ls
+expect_code 0 "ls"
+for h in n2d-mngr-0 n2d-wrkr-0 n2d-wrkr-1 n2d-wrkr-2; do
+    grep -q "^$h " "$work/out" || fail "ls does not show $h"
+done
+grep -qi "token\|SWMTKN" "$SWARMLAB_STATE" && fail "state file holds a join token"
+
+run destroy
+expect_code 0 "destroy"
+grep -q "destroyed 4 hosts" "$work/out" || fail "destroy said: $(cat "$work/out")"
+[ -e "$SWARMLAB_STATE" ] && fail "state file left after destroy"
+
+run swarm create --managers 0
+expect_code 2 "swarm create --managers 0"
+expect_err "a swarm needs at least one manager"
+[ -e "$SWARMLAB_STATE" ] && grep -q n2d "$SWARMLAB_STATE" && fail "hosts recorded after a refused create"
+
+run swarm create --workers many
+expect_code 2 "swarm create --workers many"
+expect_err "invalid --workers 'many'"
+
+run swarm create --worker-label notalabel
+expect_code 2 "swarm create --worker-label notalabel"
+expect_err "invalid label 'notalabel': expected KEY=VALUE"
+
+run swarm create --cpus 100 --workers 3
+expect_code 1 "swarm create over capacity"
+expect_err "cannot create the hosts: they need 400 CPUs, 64 are free"
+
+run swarm create --prefix lab --managers 3 --workers 5 --worker-os windows
+expect_code 0 "swarm create of 3 managers and 5 windows workers"
+grep -q "swarm .* formed: 3 managers, 5 workers" "$work/out" || fail "3+5 swarm: $(cat "$work/out")"
+run destroy
+expect_code 0 "destroy of the 3+5 swarm"
+
+run swarm create --hypervisor libvirt --uri test:///default --pool default-pool --memory 256 --cpus 1
+expect_code 0 "swarm create on libvirt's test driver"
+grep -q "formed: 1 managers, 3 workers" "$work/out" || fail "test driver swarm: $(cat "$work/out")"
+run ls
+grep -q "^n2d-wrkr-2 " "$work/out" || fail "ls after the test driver swarm: $(cat "$work/out")"
+run destroy
+expect_code 0 "destroy on the test driver"
+
+run swarm --help
+expect_code 0 "swarm --help"
+grep -q -- "--managers N" "$work/out" || fail "swarm --help lacks --managers"
+for cmd in "image build" "host create" "ls" "destroy" "fake-dockerd"; do
+    # shellcheck disable=SC2086
+    run $cmd --help
+    expect_code 0 "$cmd --help"
+done
+
+echo "$((checks - failures < 0 ? 0 : checks - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
