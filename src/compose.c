@@ -1,4 +1,4 @@
-/* Compose files: reading YAML with places, key rules, networks and the stack. */
+/* Compose files: YAML with places, key rules, networks and the stack. */
 #include "compose.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include "compose_int.h"
 #include "loader.h"
 
-/* The stack ---------------------------------------------------------------- */
+/* The stack --------------------------------------------------------------- */
 
 sl_stack *sl__stack_new(const char *name, const char *file, sl_error *err)
 {
@@ -96,7 +96,7 @@ const sl_stack_service *sl_stack_find_service(const sl_stack *st,
     return NULL;
 }
 
-/* Places and messages ------------------------------------------------------ */
+/* Places and messages ----------------------------------------------------- */
 
 static void place(const ycx *c, const yaml_node_t *n, const char *path,
                   char *buf, size_t size)
@@ -148,7 +148,7 @@ int sl__y_nomem(ycx *c)
     return sl_error_set(c->err, SL_ERR_NOMEM, "out of memory");
 }
 
-/* Scalars ------------------------------------------------------------------ */
+/* Scalars ----------------------------------------------------------------- */
 
 static bool is_null_node(const yaml_node_t *n)
 {
@@ -445,7 +445,7 @@ int sl__y_bool(ycx *c, yaml_node_t *n, const char *path, bool *out)
     return 0;
 }
 
-/* Collections -------------------------------------------------------------- */
+/* Collections ------------------------------------------------------------- */
 
 static bool is_merge_key(const yaml_node_t *k)
 {
@@ -607,7 +607,7 @@ int sl__y_items(ycx *c, yaml_node_t *n, const char *path,
     return 0;
 }
 
-/* Key rules ---------------------------------------------------------------- */
+/* Key rules --------------------------------------------------------------- */
 
 int sl__y_check_key(ycx *c, const key_rules *r, const ypair *p,
                     const char *path)
@@ -621,13 +621,20 @@ int sl__y_check_key(ycx *c, const key_rules *r, const ypair *p,
     if (r->extensions && !strncmp(p->name, "x-", 2))
         return 0;
     if (sl__one_of(p->name, r->docker_ignores))
-        return sl__y_warn(c, p->key, path,
-                          "ignored by docker stack deploy") < 0 ? -1 : 0;
+        return sl__y_warn(c, p->key, path, "%s",
+                          c->opts->strict
+                              ? "ignored by docker stack deploy, refused "
+                                "in strict mode"
+                              : "ignored by docker stack deploy") < 0 ? -1
+                                                                      : 0;
     if (sl__one_of(p->name, r->unmodelled))
-        return sl__y_warn(c, p->key, path,
-                          c->opts->strict ? "not supported by swarmlab"
-                                          : "not supported by swarmlab, "
-                                            "ignored") < 0 ? -1 : 0;
+        return sl__y_warn(c, p->key, path, "%s",
+                          c->opts->strict
+                              ? "not supported by swarmlab, refused in "
+                                "strict mode"
+                              : "not supported by swarmlab, ignored") < 0
+                   ? -1
+                   : 0;
     for (size_t i = 0; r->refused && r->refused[i]; i += 2) {
         if (!strcmp(p->name, r->refused[i]))
             return sl__y_fail(c, p->key, path, "refused by docker stack "
@@ -647,7 +654,7 @@ int sl__y_check_key(ycx *c, const key_rules *r, const ypair *p,
     return sl__y_fail(c, p->key, path, "unknown key");
 }
 
-/* Networks ----------------------------------------------------------------- */
+/* Networks ---------------------------------------------------------------- */
 
 static const char *const network_keys[] = {"driver", "external",
                                            "attachable", "internal",
@@ -810,7 +817,7 @@ static int networks_finish(ycx *c)
     return 0;
 }
 
-/* The document ------------------------------------------------------------- */
+/* The document ------------------------------------------------------------ */
 
 static int check_version(ycx *c, yaml_node_t *n)
 {

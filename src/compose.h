@@ -1,4 +1,4 @@
-/* Compose files: the subset `docker stack deploy` honours, as services to create. */
+/* Compose files: the `docker stack deploy` subset, as services to create. */
 #ifndef SL_COMPOSE_H
 #define SL_COMPOSE_H
 

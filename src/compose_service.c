@@ -59,7 +59,7 @@ static const key_rules service_rules = {
     service_keys, service_docker_ignores, service_unmodelled,
     service_refused, true};
 
-/* Small pieces ------------------------------------------------------------- */
+/* Small pieces ------------------------------------------------------------ */
 
 int sl__y_labels(ycx *c, yaml_node_t *n, const char *path,
                  sl_docker_label **out, size_t *count)
@@ -121,52 +121,6 @@ static int push(ycx *c, const char ***arr, size_t *n, const char *s)
     return 0;
 }
 
-/* Splits a command line into words as docker does (quotes and
- * backslashes, no expansion). */
-static int split_words(ycx *c, yaml_node_t *n, const char *path,
-                       const char *s, const char ***words, size_t *count)
-{
-    sl__buf word = {0};
-    bool in_word = false;
-    char quote = 0;
-    int rc = -1;
-
-    for (const char *p = s;; p++) {
-        if (!*p || (!quote && (*p == ' ' || *p == '\t' || *p == '\n'))) {
-            if (quote) {
-                sl__y_fail(c, n, path, "unterminated quote in command");
-                goto cleanup;
-            }
-            if (in_word && push(c, words, count,
-                                sl__pool_strndup(c->pool, word.data
-                                                 ? word.data : "",
-                                                 word.len)) < 0)
-                goto cleanup;
-            word.len = 0;
-            in_word = false;
-            if (!*p)
-                break;
-            continue;
-        }
-        in_word = true;
-        if (*p == '\\' && quote != '\'' && p[1]) {
-            p++;
-        } else if ((*p == '\'' || *p == '"') && (!quote || quote == *p)) {
-            quote = quote ? 0 : *p;
-            continue;
-        }
-        if (sl__buf_add(&word, p, 1) < 0) {
-            sl__y_nomem(c);
-            goto cleanup;
-        }
-    }
-    rc = 0;
-
-cleanup:
-    free(word.data);
-    return rc;
-}
-
 static int read_command(ycx *c, svc_draft *d, yaml_node_t *n,
                         const char *path)
 {
@@ -191,9 +145,12 @@ static int read_command(ycx *c, svc_draft *d, yaml_node_t *n,
     } else {
         const char *line;
 
-        if (sl__y_string(c, n, path, &line) < 0 ||
-            split_words(c, n, path, line, &words, &count) < 0)
+        const char *why;
+
+        if (sl__y_string(c, n, path, &line) < 0)
             return -1;
+        if (sl__split_words(c->pool, line, &words, &count, &why) < 0)
+            return sl__y_fail(c, n, path, "%s", why);
     }
     d->out->def.command = words;
     d->out->def.n_command = count;
@@ -240,7 +197,7 @@ static int read_environment(ycx *c, svc_draft *d, yaml_node_t *n,
     return 0;
 }
 
-/* Networks of a service ---------------------------------------------------- */
+/* Networks of a service --------------------------------------------------- */
 
 /* Notes network 'key', listed at 'node' and 'path', for attach(). */
 static int add_network(ycx *c, svc_draft *d, yaml_node_t *node,
@@ -407,7 +364,7 @@ static int attach(ycx *c, svc_draft *d)
     return 0;
 }
 
-/* Ports -------------------------------------------------------------------- */
+/* Ports ------------------------------------------------------------------- */
 
 static int add_ports(ycx *c, svc_draft *d, const sl_docker_port *ports,
                      size_t n)
@@ -548,7 +505,7 @@ static void sort_ports(sl_docker_port *p, size_t n)
     }
 }
 
-/* Deploy ------------------------------------------------------------------- */
+/* Deploy ------------------------------------------------------------------ */
 
 static int read_cpus(ycx *c, yaml_node_t *n, const char *path, int64_t *out)
 {
@@ -822,7 +779,7 @@ static int read_deploy(ycx *c, svc_draft *d, yaml_node_t *n, const char *path)
     return 0;
 }
 
-/* A service ---------------------------------------------------------------- */
+/* A service --------------------------------------------------------------- */
 
 static int read_key(ycx *c, svc_draft *d, const ypair *p, const char *sub)
 {
@@ -937,7 +894,7 @@ int sl__y_services(ycx *c, yaml_node_t *services)
     return 0;
 }
 
-/* The spec ----------------------------------------------------------------- */
+/* The spec ---------------------------------------------------------------- */
 
 /* Sets 'key' of 'obj' to 'value' (stolen); false when either is NULL. */
 static bool set(json_t *obj, const char *key, json_t *value)

@@ -1,4 +1,4 @@
-/* Placement constraints as swarmkit reads and matches them ("node.role == worker"). */
+/* Placement constraints as swarmkit parses and matches them. */
 #ifndef SL_CONSTRAINT_H
 #define SL_CONSTRAINT_H
 

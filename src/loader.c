@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The arena ---------------------------------------------------------------- */
+/* The arena --------------------------------------------------------------- */
 
 /* Each allocation is its own block on a list: simple, and a sanitizer
  * still sees every overflow. */
@@ -91,7 +91,7 @@ char *sl__pool_printf(sl__pool *p, const char *fmt, ...)
     return out;
 }
 
-/* Paths and suggestions ----------------------------------------------------- */
+/* Paths and suggestions --------------------------------------------------- */
 
 void sl__path_key(char *out, size_t size, const char *parent,
                   const char *key)
@@ -168,7 +168,7 @@ bool sl__one_of(const char *word, const char *const *candidates)
     return false;
 }
 
-/* Units -------------------------------------------------------------------- */
+/* Units ------------------------------------------------------------------- */
 
 /* A non-negative decimal "12", "1.5", ".5" at 's'; sets '*end'. */
 static int parse_decimal(const char *s, double *out, const char **end)
@@ -405,7 +405,7 @@ bad:
     return -1;
 }
 
-/* Names -------------------------------------------------------------------- */
+/* Names ------------------------------------------------------------------- */
 
 bool sl__valid_host_name(const char *name)
 {
@@ -435,7 +435,7 @@ bool sl__valid_object_name(const char *name)
     return true;
 }
 
-/* Labels ------------------------------------------------------------------- */
+/* Labels ------------------------------------------------------------------ */
 
 int sl__labels_put(sl__pool *pool, sl_docker_label **labels, size_t *n,
                    const char *key, const char *value)
@@ -472,7 +472,7 @@ void sl__labels_sort(sl_docker_label *labels, size_t n)
         qsort(labels, n, sizeof(*labels), label_compare);
 }
 
-/* Files and buffers ------------------------------------------------------------ */
+/* Files and buffers ------------------------------------------------------- */
 
 int sl__buf_add(sl__buf *b, const char *s, size_t len)
 {
@@ -528,7 +528,67 @@ int sl__read_file(const char *path, char **text, size_t *len, sl_error *err)
     return 0;
 }
 
-/* Environment -------------------------------------------------------------- */
+/* Adds 's' to an arena array of strings. */
+static int push_word(sl__pool *pool, const char ***arr, size_t *n,
+                     const char *s)
+{
+    const char **grown = sl__pool_alloc(pool, *n + 1, sizeof(*grown));
+
+    if (!grown || !s)
+        return -1;
+    if (*n)
+        memcpy(grown, *arr, *n * sizeof(*grown));
+    grown[(*n)++] = s;
+    *arr = grown;
+    return 0;
+}
+
+int sl__split_words(sl__pool *pool, const char *s, const char ***words,
+                    size_t *n, const char **why)
+{
+    sl__buf word = {0};
+    bool in_word = false;
+    char quote = 0;
+    int rc = -1;
+
+    *words = NULL;
+    *n = 0;
+    *why = "out of memory";
+    for (const char *p = s;; p++) {
+        if (!*p || (!quote && (*p == ' ' || *p == '\t' || *p == '\n'))) {
+            if (quote) {
+                *why = "unterminated quote in command";
+                goto cleanup;
+            }
+            if (in_word &&
+                push_word(pool, words, n,
+                          sl__pool_strndup(pool, word.data ? word.data : "",
+                                           word.len)) < 0)
+                goto cleanup;
+            word.len = 0;
+            in_word = false;
+            if (!*p)
+                break;
+            continue;
+        }
+        in_word = true;
+        if (*p == '\\' && quote != '\'' && p[1]) {
+            p++;
+        } else if ((*p == '\'' || *p == '"') && (!quote || quote == *p)) {
+            quote = quote ? 0 : *p;
+            continue;
+        }
+        if (sl__buf_add(&word, p, 1) < 0)
+            goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
+    free(word.data);
+    return rc;
+}
+
+/* Environment ------------------------------------------------------------- */
 
 static size_t env_key_len(const char *s)
 {
@@ -559,5 +619,6 @@ void sl__env_normalize(const char **env, size_t *n)
             env[kept++] = env[i];
     }
     *n = kept;
-    qsort(env, kept, sizeof(*env), env_compare);
+    if (kept > 1)
+        qsort(env, kept, sizeof(*env), env_compare);
 }

@@ -32,7 +32,7 @@ char *sl__pool_strndup(sl__pool *p, const char *s, size_t len);
 char *sl__pool_printf(sl__pool *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Paths in messages: "swarm.workers.count", "faults[2].host". ---------- */
+/* Paths in messages: "swarm.workers.count", "faults[2].host". ------------- */
 
 #define SL__PATH_MAX 256
 
@@ -50,7 +50,7 @@ const char *sl__suggest(const char *word, const char *const *candidates);
 /* Whether 'word' is one of 'candidates' (ending with NULL). */
 bool sl__one_of(const char *word, const char *const *candidates);
 
-/* Units ------------------------------------------------------------------ */
+/* Units ------------------------------------------------------------------- */
 
 /* A size as docker reads one ("512M", "1.5g", "2GiB"; binary units, a bare
  * number is bytes) into bytes. With 'unit_required' a bare number is
@@ -74,7 +74,7 @@ int sl__parse_port_short(sl__pool *pool, const char *spec,
                          sl_docker_port **ports, size_t *n, bool *host_ip,
                          char *why, size_t whysize);
 
-/* Names ------------------------------------------------------------------ */
+/* Names ------------------------------------------------------------------- */
 
 /* A host name as the pipeline takes it: letters, digits, '-', at most 63,
  * not starting with '-'. */
@@ -84,7 +84,7 @@ bool sl__valid_host_name(const char *name);
  * digits, with '-' or '_' inside, at most 63. */
 bool sl__valid_object_name(const char *name);
 
-/* Labels ----------------------------------------------------------------- */
+/* Labels ------------------------------------------------------------------ */
 
 /* Sets label 'key' to 'value' in '*labels' (an arena array, replaced by a
  * longer one when the key is new); the strings are borrowed. Returns 0, or
@@ -112,13 +112,19 @@ int sl__buf_add(sl__buf *b, const char *s, size_t len);
  * caller). SL_ERR_IO naming the file when it cannot be read. */
 int sl__read_file(const char *path, char **text, size_t *len, sl_error *err);
 
-/* Environment ------------------------------------------------------------ */
+/* Splits a command line into words as docker does: quotes and
+ * backslashes, no expansion. Fills '*words' (an arena array) and '*n';
+ * on failure returns -1 with the reason in '*why'. */
+int sl__split_words(sl__pool *pool, const char *s, const char ***words,
+                    size_t *n, const char **why);
+
+/* Environment ------------------------------------------------------------- */
 
 /* Sorts "KEY=value" (or "KEY") strings as docker does and keeps only the
  * last one of each key; updates '*n'. */
 void sl__env_normalize(const char **env, size_t *n);
 
-/* Stacks ----------------------------------------------------------------- */
+/* Stacks ------------------------------------------------------------------ */
 
 /* A new empty stack named 'name' (NULL for services without a stack),
  * read from 'file'; free with sl_stack_free(). */

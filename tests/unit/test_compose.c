@@ -1,4 +1,4 @@
-/* Tests of the compose loader: the stack docker would deploy, and every error's place. */
+/* Tests of the compose loader: what docker would deploy, errors' places. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -46,7 +46,7 @@ static void load_bad(const char *yaml, const sl_compose_options *opts,
     snprintf(line, size, "%s: %s", err.where, err.message);
 }
 
-/* Reading ------------------------------------------------------------------- */
+/* Reading ----------------------------------------------------------------- */
 
 static void compose_replicas_and_constraints_are_read(void **state)
 {
@@ -358,7 +358,7 @@ static void compose_preferences_and_limits_reach_the_spec(void **state)
     sl_stack_free(st);
 }
 
-/* Errors and warnings ------------------------------------------------------- */
+/* Errors and warnings ----------------------------------------------------- */
 
 static void compose_unknown_key_is_reported_with_line_and_column(void **st)
 {
@@ -425,7 +425,8 @@ static void compose_strict_turns_warnings_into_errors(void **state)
              "    healthcheck: {disable: true}\n", &strict, line,
              sizeof(line));
     assert_string_equal(line, "stack.yml:4:5: services.web.healthcheck: "
-                              "not supported by swarmlab");
+                              "not supported by swarmlab, refused in strict "
+                              "mode");
 }
 
 static void compose_invalid_stack_name_is_refused(void **state)
@@ -449,7 +450,7 @@ static void compose_missing_file_is_an_io_error(void **state)
     assert_string_equal(err.where, "/nonexistent/stack.yml");
 }
 
-/* Fixtures ------------------------------------------------------------------ */
+/* Fixtures ---------------------------------------------------------------- */
 
 static int compare_names(const void *a, const void *b)
 {
