@@ -136,10 +136,12 @@ tasks_running() {
     [ "$(printf '%s\n' "$states" | grep -c '^Running')" = "$n" ] &&
         [ "$(printf '%s\n' "$states" | grep -vc '^Running')" = 0 ]
 }
-# No task of SERVICE is still running while it should be shut down.
+# Every task of SERVICE is where it is meant to be: running if it should
+# run, stopped if it should be shut down (no task waiting to start).
 tasks_settled() {
     ! q 0 service ps --format '{{.DesiredState}} {{.CurrentState}}' "$1" |
-        grep -q '^Shutdown \(Running\|Starting\|Preparing\|Assigned\|Accepted\|Ready\)'
+        grep -Ev '^Running Running|^(Shutdown|Remove) (Shutdown|Failed|Rejected|Complete|Orphaned|Remove)' |
+        grep -q .
 }
 service_converged() {
     # REPLICAS reads "2/2" or "2/2 (max 1 per node)".
@@ -148,6 +150,10 @@ service_converged() {
     *) return 1 ;;
     esac
     tasks_running "$1" "$2" && tasks_settled "$1"
+}
+# No task on NODE is meant to run any more.
+node_drained() {
+    [ -z "$(q 0 node ps --filter desired-state=running -q "$1")" ]
 }
 manager_status_is() {
     [ "$(q 0 node inspect --format '{{with .ManagerStatus}}{{.Reachability}}{{end}}' "$1")" = "$2" ]
@@ -161,8 +167,9 @@ services_gone() {
 local_state_is() {
     [ "$(q "$1" info --format '{{.Swarm.LocalNodeState}}')" = "$2" ]
 }
+# Host I runs (true) or no longer runs (false) its manager.
 manager_ready() {
-    [ "$(q "$1" info --format '{{.Swarm.ControlAvailable}}')" = true ]
+    [ "$(q "$1" info --format '{{.Swarm.ControlAvailable}}')" = "${2:-true}" ]
 }
 
 # --- The session -----------------------------------------------------------
@@ -226,10 +233,15 @@ dk 0 service inspect --format '{{.Spec.Name}} replicas={{.Spec.Mode.Replicated.R
 
 note "promote and demote"
 dk 0 node promote "$NAME2"
+# A demote right after a promote fails ("can't find manager in raft
+# memberlist"), and the scheduler still sees a demoted node as a manager
+# until that node has stopped its manager: wait for both.
 wait_until "$NAME2 reachable" manager_status_is "$NAME2" reachable
+wait_until "host2 runs its manager" manager_ready 2
 dk 0 node ls
 dk 0 node demote "$NAME2"
 wait_until "$NAME2 no longer a manager" manager_status_is "$NAME2" ''
+wait_until "host2 stopped its manager" manager_ready 2 false
 dk 0 node ls
 
 note "a stack: a global service, one on managers, one on workers"
@@ -243,11 +255,16 @@ dks 0 stack ps demo --format '{{index (split .Name ".") 0}} {{.Node}} {{.Desired
 
 note "drain a worker: its demo_cache task moves"
 dk 0 node update --availability drain "$NAME2"
+wait_until "$NAME2 drained" node_drained "$NAME2"
 wait_until "demo_cache converged after the drain" service_converged demo_cache 2
 wait_until "demo_agent settled after the drain" tasks_settled demo_agent
 dk 0 node ls
-dks 0 service ps demo_cache --format '{{index (split .Name ".") 0}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}'
-dks 0 service ps demo_agent --format '{{index (split .Name ".") 0}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}'
+# The current state of a task shut down by the drain is not shown: the last
+# tasks leaving a node's overlay network race to remove it, and now and then
+# one ends "Failed ... error while removing network" instead of "Shutdown".
+DRAINED='{{index (split .Name ".") 0}} {{.Node}} {{.DesiredState}}{{if eq .DesiredState "Running"}} {{.CurrentState}} {{.Error}}{{end}}'
+dks 0 service ps demo_cache --format "$DRAINED"
+dks 0 service ps demo_agent --format "$DRAINED"
 
 note "remove a service and the stack"
 dk 0 service rm web
