@@ -418,6 +418,54 @@ int sl__y_text(ycx *c, yaml_node_t *n, const char *path, bool null_ok,
     return 0;
 }
 
+/* A float as Go's fmt.Sprint writes it: the shortest digits that read
+ * back the same, in %e form below 1e-4 and from 1e6 up. */
+static const char *go_float(ycx *c, const char *text)
+{
+    char buf[64];
+    double v;
+    int digits;
+    int exp;
+
+    if (strstr(text, "nan") || strstr(text, "NaN") || strstr(text, "NAN"))
+        return "NaN";
+    if (strchr(text, 'i') || strchr(text, 'I'))
+        return text[0] == '-' ? "-Inf" : "+Inf";
+    v = strtod(text, NULL);
+    for (digits = 1; digits < 17; digits++) {
+        snprintf(buf, sizeof(buf), "%.*e", digits - 1, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    exp = atoi(strchr(buf, 'e') + 1);
+    if (exp < -4 || exp >= 6)
+        snprintf(buf, sizeof(buf), "%.*e", digits - 1, v);
+    else
+        snprintf(buf, sizeof(buf), "%.*f",
+                 digits - 1 - exp > 0 ? digits - 1 - exp : 0, v);
+    return sl__pool_strdup(c->pool, buf);
+}
+
+int sl__y_go_text(ycx *c, yaml_node_t *n, const char *path,
+                  const char **out)
+{
+    yval v;
+
+    if (sl__y_value(c, n, path, &v) < 0)
+        return -1;
+    if (v.kind == Y_MAP || v.kind == Y_SEQ)
+        return sl__y_expected(c, &v, path, "a string");
+    if (v.kind == Y_NULL)
+        *out = NULL;
+    else if (v.kind == Y_INT)
+        *out = sl__pool_printf(c->pool, "%lld", v.num);
+    else if (v.kind == Y_FLOAT)
+        *out = go_float(c, v.text);
+    else
+        *out = v.text;
+    return v.kind != Y_NULL && !*out ? sl__y_nomem(c) : 0;
+}
+
 int sl__y_uint(ycx *c, yaml_node_t *n, const char *path, uint64_t *out)
 {
     yval v;

@@ -99,6 +99,10 @@ int sl__y_string(ycx *c, yaml_node_t *n, const char *path, const char **out);
 /* Any scalar as text; null gives NULL when 'null_ok'. */
 int sl__y_text(ycx *c, yaml_node_t *n, const char *path, bool null_ok,
                const char **out);
+/* A map value as docker turns it into text (Go's fmt.Sprint: integers in
+ * decimal, floats shortest, booleans "true"/"false"); null gives NULL. */
+int sl__y_go_text(ycx *c, yaml_node_t *n, const char *path,
+                  const char **out);
 int sl__y_uint(ycx *c, yaml_node_t *n, const char *path, uint64_t *out);
 int sl__y_bool(ycx *c, yaml_node_t *n, const char *path, bool *out);
 

@@ -98,7 +98,7 @@ int sl__y_labels(ycx *c, yaml_node_t *n, const char *path,
         const char *v;
 
         sl__path_key(sub, sizeof(sub), path, pairs[i].name);
-        if (sl__y_text(c, pairs[i].value, sub, true, &v) < 0)
+        if (sl__y_go_text(c, pairs[i].value, sub, &v) < 0)
             return -1;
         if (sl__labels_put(c->pool, out, count, pairs[i].name,
                            v ? v : "") < 0)
@@ -187,7 +187,7 @@ static int read_environment(ycx *c, svc_draft *d, yaml_node_t *n,
         const char *v;
 
         sl__path_key(sub, sizeof(sub), path, pairs[i].name);
-        if (sl__y_text(c, pairs[i].value, sub, true, &v) < 0)
+        if (sl__y_go_text(c, pairs[i].value, sub, &v) < 0)
             return -1;
         if (push(c, &d->env, &d->n_env,
                  v ? sl__pool_printf(c->pool, "%s=%s", pairs[i].name, v)

@@ -571,6 +571,12 @@ int sl__split_words(sl__pool *pool, const char *s, const char ***words,
                 break;
             continue;
         }
+        if (!in_word && !quote && *p == '#') {
+            /* A comment runs to the end of the line, as in shlex. */
+            while (p[1] && p[1] != '\n')
+                p++;
+            continue;
+        }
         in_word = true;
         if (*p == '\\' && quote != '\'' && p[1]) {
             p++;

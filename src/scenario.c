@@ -357,11 +357,12 @@ static int read_backend(jcx *c, json_t *v, const char *path)
 
 /* Image ------------------------------------------------------------------- */
 
-/* 'rel' against the scenario's directory, unless absolute. */
-static const char *resolve_path(jcx *c, const char *rel)
+const char *sl__j_resolve(jcx *c, const char *rel)
 {
     if (rel[0] == '/' || !c->dir[0])
         return rel;
+    if (!strcmp(c->dir, "/"))
+        return sl__pool_printf(c->pool, "/%s", rel);
     return sl__pool_printf(c->pool, "%s/%s", c->dir, rel);
 }
 
@@ -388,7 +389,7 @@ static int read_image(jcx *c, json_t *v, const char *path)
     if ((m = sl__j_member(v, "source", path, sub))) {
         if (sl__j_string(c, m, sub, &source) < 0)
             return -1;
-        if (!(img->source = resolve_path(c, source)))
+        if (!(img->source = sl__j_resolve(c, source)))
             return sl__j_nomem(c);
     }
     if ((m = sl__j_member(v, "format", path, sub)) &&

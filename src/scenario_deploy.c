@@ -512,11 +512,7 @@ static int read_compose(jcx *c, json_t *v, const char *path)
         return sl__j_fail(c, path, "missing key 'file'");
     if (sl__j_string(c, m, sub, &file) < 0)
         return -1;
-    c->sc->compose_file = file[0] == '/' || !c->dir[0]
-                              ? file
-                              : sl__pool_printf(c->pool, "%s/%s", c->dir,
-                                                file);
-    if (!c->sc->compose_file)
+    if (!(c->sc->compose_file = sl__j_resolve(c, file)))
         return sl__j_nomem(c);
     c->sc->compose = sl_compose_load(c->sc->compose_file, &opts, &why);
     if (c->sc->compose)

@@ -62,6 +62,10 @@ int sl__j_strings(jcx *c, json_t *v, const char *path, const char ***out,
 int sl__j_labels(jcx *c, json_t *v, const char *path, sl_docker_label **out,
                  size_t *n);
 
+/* 'rel' against the scenario's directory unless absolute, in the arena;
+ * NULL when out of memory. */
+const char *sl__j_resolve(jcx *c, const char *rel);
+
 /* The planned host 'name' or, failing that, an error at 'path' naming
  * the closest host. */
 const sl_scenario_host *sl__j_host(jcx *c, const char *name,

@@ -168,7 +168,7 @@ static void compose_command_string_is_split_like_a_shell(void **state)
                            "  web:\n"
                            "    image: nginx\n"
                            "    command: nginx -g 'daemon off;' \"a b\" "
-                           "c\\ d ''\n");
+                           "c\\ d '' #comment\n");
     const sl_docker_service_def *def;
 
     (void)state;
@@ -192,7 +192,7 @@ static void compose_environment_is_sorted_with_the_last_value(void **state)
                            "  b:\n"
                            "    image: x\n"
                            "    environment: {Z: 1.50, Y: yes, X: null, "
-                           "W: ''}\n");
+                           "W: '', V: 0x1F, U: 1e6, T: 100000.0}\n");
     const sl_docker_service_def *a;
     const sl_docker_service_def *b;
 
@@ -202,12 +202,16 @@ static void compose_environment_is_sorted_with_the_last_value(void **state)
     assert_string_equal(a->env[0], "A=2");
     assert_string_equal(a->env[1], "B=3");
     assert_string_equal(a->env[2], "C");
+    /* Map values become text as docker's fmt.Sprint writes them. */
     b = &st->services[1].def;
-    assert_int_equal(b->n_env, 4);
-    assert_string_equal(b->env[0], "W=");
-    assert_string_equal(b->env[1], "X");
-    assert_string_equal(b->env[2], "Y=true");
-    assert_string_equal(b->env[3], "Z=1.50");
+    assert_int_equal(b->n_env, 7);
+    assert_string_equal(b->env[0], "T=100000");
+    assert_string_equal(b->env[1], "U=1e+06");
+    assert_string_equal(b->env[2], "V=31");
+    assert_string_equal(b->env[3], "W=");
+    assert_string_equal(b->env[4], "X");
+    assert_string_equal(b->env[5], "Y=true");
+    assert_string_equal(b->env[6], "Z=1.5");
     sl_stack_free(st);
 }
 
