@@ -113,8 +113,8 @@ int sl__buf_add(sl__buf *b, const char *s, size_t len);
 int sl__read_file(const char *path, char **text, size_t *len, sl_error *err);
 
 /* Splits a command line into words as docker does (shlex): quotes,
- * backslashes and '#' comments, no expansion. Fills '*words' (an arena array) and '*n';
- * on failure returns -1 with the reason in '*why'. */
+ * backslashes and '#' comments, no expansion. Fills '*words' (an arena
+ * array) and '*n'; on failure returns -1 with the reason in '*why'. */
 int sl__split_words(sl__pool *pool, const char *s, const char ***words,
                     size_t *n, const char **why);
 
