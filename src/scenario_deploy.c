@@ -640,7 +640,8 @@ bool sl__j_capacity(jcx *c, const sl_stack_service *svc, size_t *matching,
 }
 
 /* Refuses 'replicas' tasks of 'svc' that cannot all be placed; 'where'
- * names the place to blame. */
+ * names the place to blame.
+ * TODO: count what the other services reserve on the same hosts. */
 static int check_service(jcx *c, const sl_stack_service *svc,
                          uint64_t replicas, const char *where)
 {
