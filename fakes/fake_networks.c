@@ -515,7 +515,8 @@ json_t *sl_fake_networks_list(sl_fake_swarm *fs, int host, json_t *filters,
     fs_host *h = fs_host_at(fs, host);
     fs_node *self = h ? fs_host_node(fs, h) : NULL;
     fs_cluster *cl = h ? h->cluster : NULL;
-    bool manager = self && self->raft && fs_has_quorum(fs, cl);
+    bool manager = self && fs_node_runs_manager(self) &&
+                   fs_has_quorum(fs, cl);
     json_t *list, *swarm;
     size_t i;
 
@@ -561,7 +562,8 @@ static int network_lookup(sl_fake_swarm *fs, fs_host *h, const char *ref,
                           net_ref *out, bool inspect, sl_error *err)
 {
     fs_node *self = fs_host_node(fs, h);
-    fs_cluster *cl = self && self->raft && fs_has_quorum(fs, h->cluster)
+    fs_cluster *cl = self && fs_node_runs_manager(self) &&
+                             fs_has_quorum(fs, h->cluster)
                          ? h->cluster : NULL;
     net_ref by_name = {0}, by_prefix = {0};
     int names = 0, prefixes = 0;
@@ -705,7 +707,7 @@ static json_t *create_overlay(sl_fake_swarm *fs, int host, json_t *req,
 
     if (!self)
         return fs_fail(err, 500, FS_MSG_NOT_IN_SWARM_MANAGER), NULL;
-    if (!self->raft)
+    if (!fs_node_runs_manager(self))
         return fs_fail(err, 403, "Cannot create a multi-host network from a "
                        "worker node. Please create the network from a "
                        "manager node."), NULL;
@@ -777,7 +779,8 @@ json_t *sl_fake_network_create(sl_fake_swarm *fs, int host, json_t *req,
 
     if (!h || !h->up)
         return fs_fail_own(err, SL_ERR_CONNECT, "host is down"), NULL;
-    if (self && self->raft && fs_has_quorum(fs, h->cluster) &&
+    if (self && fs_node_runs_manager(self) &&
+        fs_has_quorum(fs, h->cluster) &&
         network_named(h->cluster, name))
         return fs_fail(err, 409, "network with name %s already exists",
                        name), NULL;

@@ -6,8 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* How long a promoted node takes to start its manager and join the raft. */
+/* How long a promoted node takes to start its manager and join the raft,
+ * and how long a demoted one is still scheduled as a manager: until it
+ * holds a worker certificate. */
 #define PROMOTION_NS (SL_NS_PER_SEC)
+#define DEMOTION_NS (2 * SL_NS_PER_SEC)
 
 void fs_node_free(fs_node *n)
 {
@@ -228,7 +231,8 @@ static bool node_matches(const sl_fake_swarm *fs, const fs_node *n,
         bool any = false;
 
         json_array_foreach(v, i, item) {
-            if (!strcasecmp(json_string_value(item), role_name(n->role)))
+            if (!strcasecmp(json_string_value(item),
+                            role_name(n->observed_role)))
                 any = true;
         }
         ok = any;
@@ -341,6 +345,8 @@ static void apply_node_spec(sl_fake_swarm *fs, fs_node *n, json_t *spec,
         n->raft = false;
         n->leader = false;
         n->promote_at = 0;
+        if (n->observed_role == FS_MANAGER)
+            n->role_at = fs_now(fs) + DEMOTION_NS;
     }
     n->role = role;
 }

@@ -73,6 +73,39 @@ static void retire_unusable(const sl_fake_swarm *fs, fs_cluster *cl,
     }
 }
 
+/* The constraint enforcer: a task whose node stopped meeting its
+ * constraints is rejected, and the orchestrator replaces it. */
+static void enforce_constraints(const sl_fake_swarm *fs, fs_cluster *cl,
+                                int64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+        fs_node *n = task_node(cl, t);
+        json_t *exprs = json_object_get(json_object_get(t->spec,
+                                                        "Placement"),
+                                        "Constraints");
+        fs_constraint *c = NULL;
+        size_t nc = 0;
+        char msg[256];
+        bool fits;
+
+        if (!n || t->desired > FS_T_RUNNING || t->state < FS_T_ASSIGNED ||
+            t->state > FS_T_RUNNING || !json_array_size(exprs) ||
+            fs_constraints_parse(exprs, &c, &nc, msg, sizeof(msg)) < 0)
+            continue;
+        fits = fs_constraints_match(c, nc, fs, n);
+        fs_constraints_free(c, nc);
+        if (fits)
+            continue;
+        t->desired = FS_T_SHUTDOWN;
+        set_status(cl, t, FS_T_REJECTED, "task rejected by constraint "
+                   "enforcer", "assigned node no longer meets constraints",
+                   now);
+    }
+}
+
 static fs_task *task_new(sl_fake_swarm *fs, fs_cluster *cl,
                          const fs_service *s, int slot, const char *node_id,
                          int64_t now)
@@ -86,6 +119,7 @@ static fs_task *task_new(sl_fake_swarm *fs, fs_cluster *cl,
     snprintf(t->service_id, sizeof(t->service_id), "%s", s->id);
     t->spec = json_deep_copy(tt);
     json_object_del(t->spec, "Runtime");
+    t->service_labels = json_deep_copy(json_object_get(s->spec, "Labels"));
     t->endpoint_spec = json_deep_copy(json_object_get(s->spec,
                                                       "EndpointSpec"));
     t->spec_version = s->spec_version;
@@ -378,6 +412,7 @@ void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl)
     size_t i;
 
     retire_unusable(fs, cl, now);
+    enforce_constraints(fs, cl, now);
     for (i = 0; i < cl->services.n; i++) {
         fs_service *s = cl->services.v[i];
 

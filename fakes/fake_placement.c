@@ -179,7 +179,8 @@ static bool match_one(const fs_constraint *c, const fs_host *h,
     if (!strcasecmp(k, "node.ip"))
         return match_ip(c, n->addr);
     if (!strcasecmp(k, "node.role"))
-        return match(c, n->role == FS_MANAGER ? "manager" : "worker");
+        return match(c, n->observed_role == FS_MANAGER ? "manager"
+                                                       : "worker");
     if (!strcasecmp(k, "node.platform.os"))
         return match(c, h->os);
     if (!strcasecmp(k, "node.platform.arch"))

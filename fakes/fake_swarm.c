@@ -268,12 +268,19 @@ static void tick_cluster(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
         fs_node *n = cl->nodes.v[i];
         fs_host *h = fs_host_at(fs, n->host);
 
+        if (n->role_at && now >= n->role_at) {
+            n->role_at = 0;
+            n->observed_role = n->role;
+            fs_touch(cl, &n->meta, now);
+            changed = true;
+        }
         if (!n->promote_at || now < n->promote_at)
             continue;
         n->promote_at = 0;
         if (n->role != FS_MANAGER || !fs_node_attached(fs, n))
             continue;
         n->raft = true;
+        n->observed_role = FS_MANAGER;
         snprintf(n->raft_addr, sizeof(n->raft_addr), "%s:2377", h->addr);
         fs_touch(cl, &n->meta, now);
         changed = true;
@@ -369,6 +376,11 @@ bool fs_has_quorum(const sl_fake_swarm *fs, const fs_cluster *cl)
     return reachable > (reachable + unreachable) / 2;
 }
 
+bool fs_node_runs_manager(const fs_node *n)
+{
+    return n->raft || n->role_at != 0;
+}
+
 fs_node *fs_leader(fs_cluster *cl)
 {
     size_t i;
@@ -402,7 +414,7 @@ fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err)
         fs_fail(err, 503, FS_MSG_NOT_IN_SWARM_MANAGER);
         return NULL;
     }
-    if (!n->raft) {
+    if (!fs_node_runs_manager(n)) {
         fs_fail(err, 503, FS_MSG_WORKER);
         return NULL;
     }
@@ -665,9 +677,10 @@ static json_t *swarm_section(sl_fake_swarm *fs, fs_host *h)
                          "RemoteManagers");
     sw = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}", "NodeID", self->id,
                    "NodeAddr", h->node_addr, "LocalNodeState", "active",
-                   "ControlAvailable", self->raft, "Error", "",
+                   "ControlAvailable", fs_node_runs_manager(self),
+                   "Error", "",
                    "RemoteManagers", remote_managers(fs, cl));
-    if (!self->raft)
+    if (!fs_node_runs_manager(self))
         return sw;
     if (!fs_has_quorum(fs, cl)) {
         json_object_set_new(sw, "Error", json_string(FS_MSG_NO_LEADER));
@@ -969,7 +982,7 @@ static fs_node *node_new(sl_fake_swarm *fs, fs_cluster *cl, fs_host *h,
     n->host = h->index;
     n->seq = cl->next_seq++;
     n->labels = json_object();
-    n->role = role;
+    n->role = n->observed_role = role;
     n->availability = availability;
     n->state = FS_NODE_READY;
     snprintf(n->addr, sizeof(n->addr), "%s", h->addr);
@@ -1343,7 +1356,7 @@ int sl_fake_swarm_leave(sl_fake_swarm *fs, int host, bool force,
     self = fs_host_node(fs, h);
     if (!h->cluster || !self)
         return fs_fail(err, 503, FS_MSG_NO_SWARM);
-    if (self->raft && !force)
+    if (fs_node_runs_manager(self) && !force)
         return refuse_manager_leave(fs, h->cluster, err);
     fs_host_detach(fs, h);
     return 0;

@@ -117,6 +117,9 @@ typedef struct fs_node {
     json_t *labels;            /* Spec.Labels */
     char *spec_name;           /* Spec.Name, or NULL */
     int role;                  /* Spec.Role (desired role) */
+    int observed_role;         /* the role swarmkit schedules by */
+    int64_t role_at;           /* when a demoted node stops its manager
+                                * and is seen as a worker, or 0 */
     int availability;
     int state;
     char *message;             /* Status.Message, or NULL */
@@ -144,6 +147,7 @@ typedef struct fs_task {
     char id[FS_ID_LEN + 1];
     fs_meta meta;
     char service_id[FS_ID_LEN + 1];
+    json_t *service_labels;    /* the service's labels when it was made */
     json_t *spec;              /* TaskSpec as rendered */
     json_t *endpoint_spec;     /* service EndpointSpec it was made for */
     uint64_t spec_version;
@@ -281,14 +285,18 @@ fs_node *fs_host_node(const sl_fake_swarm *fs, const fs_host *h);
 bool fs_node_attached(const sl_fake_swarm *fs, const fs_node *n);
 bool fs_node_reachable(const sl_fake_swarm *fs, const fs_node *n);
 bool fs_has_quorum(const sl_fake_swarm *fs, const fs_cluster *cl);
+/* The node's engine runs a manager: a raft member, or a demoted one that
+ * has not stopped its manager yet. */
+bool fs_node_runs_manager(const fs_node *n);
 fs_node *fs_leader(fs_cluster *cl);
 
 /* The cluster 'host' may control as a manager; fills 'err' with what a
  * worker, an engine outside a swarm or a manager without quorum answers. */
 fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err);
 
-/* Lets the virtual time that passed take effect: promoted nodes become
- * raft members once their manager has started. */
+/* Lets the time that passed take effect: promoted nodes become raft
+ * members once their manager has started, and demoted ones are seen as
+ * workers once they hold a worker certificate. */
 void fs_tick(sl_fake_swarm *fs);
 
 /* Elects a leader, refreshes node states and runs the orchestrator. */

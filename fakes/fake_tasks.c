@@ -16,6 +16,7 @@ void fs_task_free(fs_task *t)
     if (!t)
         return;
     json_decref(t->spec);
+    json_decref(t->service_labels);
     json_decref(t->endpoint_spec);
     json_decref(t->addresses);
     free(t->message);
@@ -177,7 +178,7 @@ static bool task_matches(fs_cluster *cl, const fs_task *t, json_t *filters,
     ok = ok && fs_match_prefix(v, t->id);
     json_decref(v);
     v = fs_filter_values(filters, "label");
-    ok = ok && fs_match_labels(NULL, v);
+    ok = ok && fs_match_labels(t->service_labels, v);
     json_decref(v);
     ok = ok && fs_match_exact(services, t->service_id);
     ok = ok && fs_match_exact(nodes, t->node_id);

@@ -277,6 +277,61 @@ static void spread_preference_balances_over_label_values(void **state)
     json_decref(spec);
 }
 
+static void removed_label_gets_the_task_rejected_and_replaced(void **state)
+{
+    fx *f = *state;
+    json_t *tasks, *all, *filters;
+    size_t i;
+    int rejected = 0;
+
+    fx_node_update(f, 0, "n2d-wrkr-0", "{\"disk\":\"ssd\"}", "worker",
+                   "active");
+    fx_node_update(f, 0, "n2d-wrkr-1", "{\"disk\":\"ssd\"}", "worker",
+                   "active");
+    tasks = create_and_list(f, "db", 1, "node.labels.disk==ssd");
+    assert_int_equal(fx_count_on(f, tasks, 1), 1);
+    json_decref(tasks);
+    fx_node_update(f, 0, "n2d-wrkr-0", "{}", "worker", "active");
+    tasks = fx_tasks(f, 0, "db");
+    assert_int_equal(fx_count_on(f, tasks, 2), 1);
+    json_decref(tasks);
+    filters = json_pack("{s:{s:b}}", "service", "db", 1);
+    all = sl_fake_tasks_list(f->fs, 0, filters, &f->err);
+    for (i = 0; i < json_array_size(all); i++) {
+        json_t *t = json_array_get(all, i);
+
+        if (strcmp(fx_state(t), "rejected"))
+            continue;
+        rejected++;
+        assert_string_equal(task_err(t), "assigned node no longer meets "
+                                         "constraints");
+        assert_string_equal(json_string_value(json_object_get(
+                                t, "DesiredState")),
+                            "shutdown");
+    }
+    assert_int_equal(rejected, 1);
+    json_decref(all);
+    json_decref(filters);
+}
+
+static void demoted_node_is_scheduled_as_a_manager_for_a_while(void **state)
+{
+    fx *f = *state;
+    json_t *tasks;
+
+    fx_node_update(f, 0, "n2d-wrkr-0", "{}", "manager", "active");
+    sl_clock_advance_ns(f->clock, 2 * SL_NS_PER_SEC);
+    fx_node_update(f, 0, "n2d-wrkr-0", "{}", "worker", "active");
+    tasks = create_and_list(f, "ctl", 2, "node.role==manager");
+    assert_int_equal(fx_count_on(f, tasks, 1), 1);
+    json_decref(tasks);
+    sl_clock_advance_ns(f->clock, 3 * SL_NS_PER_SEC);
+    tasks = fx_tasks(f, 0, "ctl");
+    assert_int_equal(fx_count_on(f, tasks, 1), 0);
+    assert_int_equal(fx_count_on(f, tasks, 0), 2);
+    json_decref(tasks);
+}
+
 /* What fits nowhere ------------------------------------------------------- */
 
 static void task_that_fits_nowhere_stays_pending(void **state)
@@ -477,6 +532,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             spread_preference_balances_over_label_values, setup_cluster,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            removed_label_gets_the_task_rejected_and_replaced, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            demoted_node_is_scheduled_as_a_manager_for_a_while,
+            setup_cluster, teardown),
         cmocka_unit_test_setup_teardown(task_that_fits_nowhere_stays_pending,
                                         setup_cluster, teardown),
         cmocka_unit_test_setup_teardown(

@@ -566,6 +566,22 @@ static void task_filters_resolve_service_names_and_nodes(void **state)
     json_decref(filters);
 }
 
+static void task_label_filter_matches_the_service_labels(void **state)
+{
+    fx *f = *state;
+    json_t *filters = fx_json("{\"label\":{\"com.docker.stack.namespace="
+                              "demo\":true}}");
+    json_t *tasks;
+
+    fx_service(f, 0, WEB_SPEC);
+    fx_service(f, 0, "{\"Name\":\"other\",\"TaskTemplate\":"
+                     "{\"ContainerSpec\":{\"Image\":\"bb:1\"}}}");
+    tasks = sl_fake_tasks_list(f->fs, 0, filters, &f->err);
+    assert_int_equal(json_array_size(tasks), 2);
+    json_decref(tasks);
+    json_decref(filters);
+}
+
 static void task_inspect_by_id_and_not_found(void **state)
 {
     fx *f = *state;
@@ -747,6 +763,9 @@ int main(void)
                                         setup_cluster, teardown),
         cmocka_unit_test_setup_teardown(
             task_filters_resolve_service_names_and_nodes, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            task_label_filter_matches_the_service_labels, setup_cluster,
             teardown),
         cmocka_unit_test_setup_teardown(task_inspect_by_id_and_not_found,
                                         setup_cluster, teardown),

@@ -656,6 +656,30 @@ static void promoted_node_joins_the_raft_after_a_moment(void **state)
     json_decref(sw);
 }
 
+static void demoted_node_stops_its_manager_after_a_moment(void **state)
+{
+    fx *f = *state;
+    json_t *node, *sw;
+
+    fx_node_update(f, 0, "n2d-wrkr-0", "{}", "manager", "active");
+    sl_clock_advance_ns(f->clock, 2 * SL_NS_PER_SEC);
+    assert_int_equal(fx_node_update(f, 0, "n2d-wrkr-0", "{}", "worker",
+                                    "active"),
+                     0);
+    node = fx_node(f, 0, "n2d-wrkr-0");
+    assert_null(json_object_get(node, "ManagerStatus"));
+    json_decref(node);
+    sw = swarm_info(f, 1);
+    assert_true(json_is_true(json_object_get(sw, "ControlAvailable")));
+    json_decref(sw);
+    sl_clock_advance_ns(f->clock, 3 * SL_NS_PER_SEC);
+    sw = swarm_info(f, 1);
+    assert_false(json_is_true(json_object_get(sw, "ControlAvailable")));
+    json_decref(sw);
+    assert_null(sl_fake_nodes_list(f->fs, 1, NULL, &f->err));
+    assert_daemon_error(&f->err, 503, WORKER_MSG);
+}
+
 /* Raft quorum ------------------------------------------------------------- */
 
 static void manager_cannot_leave_when_quorum_would_break(void **state)
@@ -889,6 +913,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             promoted_node_joins_the_raft_after_a_moment, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            demoted_node_stops_its_manager_after_a_moment, setup_cluster,
             teardown),
         cmocka_unit_test_setup_teardown(
             manager_cannot_leave_when_quorum_would_break,
