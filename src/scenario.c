@@ -317,7 +317,7 @@ static int read_backend(jcx *c, json_t *v, const char *path)
     static const char *const types[] = {"fake", "libvirt", "netns", NULL};
     sl_scenario_backend *b = &c->sc->backend;
     char sub[SL__PATH_MAX];
-    json_t *m;
+    json_t *m = NULL;
 
     b->kind = SL_BACKEND_FAKE;
     b->name = "fake";

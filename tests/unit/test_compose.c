@@ -43,7 +43,8 @@ static void load_bad(const char *yaml, const sl_compose_options *opts,
         fail_msg("loaded, but an error was expected");
     }
     assert_int_equal(err.code, SL_ERR_INVALID);
-    snprintf(line, size, "%s: %s", err.where, err.message);
+    if (snprintf(line, size, "%s: %s", err.where, err.message) >= (int)size)
+        fail_msg("error longer than %zu bytes", size);
 }
 
 /* Reading ----------------------------------------------------------------- */

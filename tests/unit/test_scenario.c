@@ -40,7 +40,8 @@ static void parse_bad(const char *json, char *line, size_t size)
         fail_msg("loaded, but an error was expected");
     }
     assert_int_equal(err.code, SL_ERR_INVALID);
-    snprintf(line, size, "%s: %s", err.where, err.message);
+    if (snprintf(line, size, "%s: %s", err.where, err.message) >= (int)size)
+        fail_msg("error longer than %zu bytes", size);
 }
 
 /* Loads a scenario of the source tree from its own directory, as the
