@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether 'h' answers: it exists and is up. Lets elapsed time act first. */
+static bool answering(sl_fake_swarm *fs, const fs_host *h, sl_error *err)
+{
+    fs_tick(fs);
+    if (!h)
+        return fs_fail_own(err, SL_ERR_INVALID, "no such host"), false;
+    if (!h->up)
+        return fs_fail_own(err, SL_ERR_CONNECT, "host '%s' is down",
+                           h->hostname), false;
+    return true;
+}
+
 /* Local networks ---------------------------------------------------------- */
 
 void fs_lnet_free(fs_lnet *ln)
@@ -520,8 +532,8 @@ json_t *sl_fake_networks_list(sl_fake_swarm *fs, int host, json_t *filters,
     json_t *list, *swarm;
     size_t i;
 
-    if (!h || !h->up)
-        return fs_fail_own(err, SL_ERR_CONNECT, "host is down"), NULL;
+    if (!answering(fs, h, err))
+        return NULL;
     if (check_network_filters(filters, err) < 0)
         return NULL;
     list = json_array();
@@ -615,10 +627,12 @@ json_t *sl_fake_network_inspect(sl_fake_swarm *fs, int host, const char *ref,
     fs_host *h = fs_host_at(fs, host);
     net_ref found;
 
-    if (!h || !h->up)
-        return fs_fail_own(err, SL_ERR_CONNECT, "host is down"), NULL;
+    if (!answering(fs, h, err))
+        return NULL;
     if (network_lookup(fs, h, ref, &found, true, err) < 0)
         return NULL;
+    /* TODO: the endpoints (Containers) and Peers of a network attached on
+     * this host are not listed. */
     if (found.local)
         return lnet_json(found.local);
     return network_resource(found.swarm, false);
@@ -665,8 +679,8 @@ int sl_fake_network_remove(sl_fake_swarm *fs, int host, const char *ref,
     net_ref found;
     size_t i;
 
-    if (!h || !h->up)
-        return fs_fail_own(err, SL_ERR_CONNECT, "host is down");
+    if (!answering(fs, h, err))
+        return -1;
     if (network_lookup(fs, h, ref, &found, false, err) < 0)
         return -1;
     if (found.swarm)
@@ -777,8 +791,8 @@ json_t *sl_fake_network_create(sl_fake_swarm *fs, int host, json_t *req,
     const char *name = req_str(req, "Name");
     const char *driver = req_str(req, "Driver");
 
-    if (!h || !h->up)
-        return fs_fail_own(err, SL_ERR_CONNECT, "host is down"), NULL;
+    if (!answering(fs, h, err))
+        return NULL;
     if (self && fs_node_runs_manager(self) &&
         fs_has_quorum(fs, h->cluster) &&
         network_named(h->cluster, name))
@@ -860,8 +874,8 @@ json_t *sl_fake_distribution_inspect(sl_fake_swarm *fs, int host,
     char reg[256], name[256];
     uint32_t ip;
 
-    if (!h || !h->up)
-        return fs_fail_own(err, SL_ERR_CONNECT, "host is down"), NULL;
+    if (!answering(fs, h, err))
+        return NULL;
     if (!valid_reference(image ? image : ""))
         return fs_fail(err, 400, "invalid reference format"), NULL;
     registry_of(image, reg, sizeof(reg));

@@ -85,7 +85,7 @@ static json_t *node_spec(const fs_node *n)
 
 static json_t *node_description(const fs_host *h)
 {
-    json_t *engine = json_pack("{s:s}", "EngineVersion", "20.10.24+dfsg1");
+    json_t *engine = json_pack("{s:s}", "EngineVersion", FS_ENGINE_VERSION);
 
     if (json_object_size(h->engine_labels))
         json_object_set(engine, "Labels", h->engine_labels);

@@ -191,6 +191,8 @@ static json_t *attachments(fs_cluster *cl, fs_host *caller, json_t *in,
         fs_network *nw = fs_network_resolve(cl, target ? target : "");
         json_t *o;
 
+        /* TODO: swarm's predefined "host" and "bridge" networks cannot
+         * be attached to. */
         if (!nw) {
             bool local = false;
 

@@ -25,6 +25,12 @@
  * Returned json_t values are new references owned by the caller; json_t
  * arguments are borrowed.
  *
+ * The swarm converges at once: a new task runs as soon as it is placed,
+ * a node whose host left or lost power is down at once. Two changes take
+ * the time they take on a real swarm, measured on the model's clock: a
+ * promoted node joins the raft a second later, and a demoted one runs
+ * its manager (and is scheduled as a manager) for two more seconds.
+ *
  * The model is not thread-safe: callers serialise access with
  * sl_fake_swarm_lock() / sl_fake_swarm_unlock().
  */
@@ -63,8 +69,9 @@ int sl_fake_swarm_host_count(const sl_fake_swarm *fs);
 int sl_fake_swarm_find_host(const sl_fake_swarm *fs, const char *hostname);
 
 /* Simulates a host losing power (up=false) or coming back (up=true): its
- * node shows down/unknown on the managers, its tasks are rescheduled, and
- * a manager's loss counts against the raft quorum. */
+ * node shows down ("heartbeat failure") on the managers, its tasks are
+ * replaced elsewhere (the old ones stay "running" until the host answers
+ * again), and a manager's loss counts against the raft quorum. */
 void sl_fake_swarm_set_host_up(sl_fake_swarm *fs, int host, bool up);
 
 /* False while the host is powered off: its daemon does not answer, and

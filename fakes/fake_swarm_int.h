@@ -8,6 +8,7 @@
 
 #include "fake_swarm.h"
 
+#define FS_ENGINE_VERSION "20.10.24+dfsg1"
 #define FS_ID_LEN 25
 #define FS_HEX_LEN 64
 #define FS_ADDR_MAX 64
@@ -304,6 +305,9 @@ void fs_converge(sl_fake_swarm *fs, fs_cluster *cl);
 
 /* A host leaves its swarm (gracefully or because its node was removed). */
 void fs_host_detach(sl_fake_swarm *fs, fs_host *h);
+
+/* The Swarm section of the host's /info. */
+json_t *fs_swarm_section(sl_fake_swarm *fs, fs_host *h);
 
 /* The swarm's TLSInfo, and its ClusterInfo (with JoinTokens when asked). */
 json_t *fs_tls_info(void);
