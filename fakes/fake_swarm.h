@@ -26,10 +26,11 @@
  * arguments are borrowed.
  *
  * The swarm converges at once: a new task runs as soon as it is placed,
- * a node whose host left or lost power is down at once. Two changes take
+ * a node whose host left or lost power is down at once. Some changes take
  * the time they take on a real swarm, measured on the model's clock: a
- * promoted node joins the raft a second later, and a demoted one runs
- * its manager (and is scheduled as a manager) for two more seconds.
+ * promoted node joins the raft a second later, a demoted one runs its
+ * manager (and is scheduled as a manager) for two more seconds, and a
+ * join that reaches no manager gives up after dockerd's 20 seconds.
  *
  * The model is not thread-safe: callers serialise access with
  * sl_fake_swarm_lock() / sl_fake_swarm_unlock().
@@ -75,7 +76,8 @@ int sl_fake_swarm_find_host(const sl_fake_swarm *fs, const char *hostname);
 void sl_fake_swarm_set_host_up(sl_fake_swarm *fs, int host, bool up);
 
 /* False while the host is powered off: its daemon does not answer, and
- * every operation "as seen from" it fails with SL_ERR_CONNECT. */
+ * the operations that take an 'err' fail with SL_ERR_CONNECT when made
+ * "as seen from" it. */
 bool sl_fake_swarm_host_is_up(const sl_fake_swarm *fs, int host);
 
 /* The host's OS, "linux" or "windows" (the _ping Ostype header). */
