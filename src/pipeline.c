@@ -23,6 +23,7 @@ typedef struct run_ctx {
     sl_host_plan *hosts;
     char *made;     /* made[i]: this run created host i */
     const char *image;
+    bool started;   /* every host was powered on before the waits */
 } run_ctx;
 
 static void report(const sl_pipeline_spec *spec, sl_hypervisor *hv,
@@ -215,7 +216,12 @@ static int boot(run_ctx *r, sl_host_plan *h, sl_error *err)
     int attempt;
 
     for (attempt = 0;; attempt++) {
-        if (sl_hv_host_start(r->hv, h->name, err) == 0 &&
+        /* A host powered on already is only waited for the first time:
+         * starting it again would start a new boot if the first one has
+         * failed meanwhile. */
+        if ((attempt == 0 && r->started
+                 ? 0
+                 : sl_hv_host_start(r->hv, h->name, err)) == 0 &&
             sl_hv_host_wait_booted(r->hv, h->name, timeout, err) == 0)
             return 0;
         if (err->code != SL_ERR_API || attempt >= retries)
@@ -320,7 +326,20 @@ static int create_step(void *ctx, size_t i, sl_error *err)
     return -1;
 }
 
-/* Brings created host i to a Docker API that answers. */
+/* Powers host i on; its boot goes on by itself. */
+static int start_step(void *ctx, size_t i, sl_error *err)
+{
+    run_ctx *r = ctx;
+
+    if (sl_hv_host_start(r->hv, r->hosts[i].name, err) == 0)
+        return 0;
+    report(r->spec, r->hv, r->hosts[i].name, "failed", err->message);
+    if (!err->where[0])
+        sl_error_where(err, "%s", r->hosts[i].name);
+    return -1;
+}
+
+/* Brings started host i to a Docker API that answers. */
 static int bring_up(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
@@ -377,16 +396,29 @@ static char *prepare_image(sl_hypervisor *hv, const sl_pipeline_spec *spec,
 
 /* Makes the hosts one after another, in the plan's order, so that names,
  * addresses and IDs come out the same every time; defining a VM is quick.
- * Then boots them and waits for them in parallel, which is what takes
- * time. */
+ * With more than one at a time, all are powered on at once and their
+ * boots, addresses and Docker APIs are waited for in parallel, which is
+ * what takes time; one at a time is the original tool's way: each host is
+ * made, booted and waited for before the next. */
 static int run_hosts(run_ctx *r, size_t n, sl_error *err)
 {
     int parallel = r->spec->parallel > 0 ? r->spec->parallel
                                          : DEFAULT_PARALLEL;
+    size_t i;
 
-    if (check_capacity(r, n, err) < 0 ||
-        sl_parallel_for(n, 1, create_step, r, NULL, err) < 0)
+    if (check_capacity(r, n, err) < 0)
         return -1;
+    if (parallel == 1) {
+        for (i = 0; i < n; i++) {
+            if (create_step(r, i, err) < 0 || bring_up(r, i, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (sl_parallel_for(n, 1, create_step, r, NULL, err) < 0 ||
+        sl_parallel_for(n, 1, start_step, r, NULL, err) < 0)
+        return -1;
+    r->started = true;
     return sl_parallel_for(n, parallel, bring_up, r, NULL, err);
 }
 
@@ -439,7 +471,7 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
                              sl_swarm_summary *summary, sl_host_plan **plan,
                              size_t *plan_count, sl_error *err)
 {
-    run_ctx r = {hv, st, spec, NULL, NULL, NULL};
+    run_ctx r = {hv, st, spec, NULL, NULL, NULL, false};
     sl_swarm_summary s;
     char *image = NULL;
     size_t n = 0;
@@ -497,7 +529,7 @@ int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
                             sl_error *err)
 {
     char made = 0;
-    run_ctx r = {hv, st, spec, host, &made, NULL};
+    run_ctx r = {hv, st, spec, host, &made, NULL, false};
     char *image = prepare_image(hv, spec, err);
     int rc;
 
