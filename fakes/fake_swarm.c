@@ -782,6 +782,23 @@ static int address_pool(fs_cluster *cl, json_t *req, sl_error *err)
     return 0;
 }
 
+/* Moves the node just added to its place by host index: the scheduler
+ * breaks ties by this order, which must not depend on which of several
+ * parallel joins came first. */
+static void keep_in_host_order(fs_vec *nodes)
+{
+    size_t i = nodes->n - 1;
+
+    while (i > 0 && ((fs_node *)nodes->v[i - 1])->host >
+                        ((fs_node *)nodes->v[i])->host) {
+        void *tmp = nodes->v[i - 1];
+
+        nodes->v[i - 1] = nodes->v[i];
+        nodes->v[i] = tmp;
+        i--;
+    }
+}
+
 static fs_node *node_new(sl_fake_swarm *fs, fs_cluster *cl, fs_host *h,
                          int role, int availability, int64_t now)
 {
@@ -789,7 +806,9 @@ static fs_node *node_new(sl_fake_swarm *fs, fs_cluster *cl, fs_host *h,
 
     if (!n)
         return NULL;
-    fs_new_id(fs, n->id);
+    /* Workers join in parallel: the node's ID comes from its host and how
+     * often that host joined, not from the order the joins arrived in. */
+    fs_stable_id(fs, "node", h->index * 4096 + h->nodes_made++, n->id);
     n->host = h->index;
     n->seq = cl->next_seq++;
     n->labels = json_object();
@@ -802,6 +821,7 @@ static fs_node *node_new(sl_fake_swarm *fs, fs_cluster *cl, fs_host *h,
         fs_node_free(n);
         return NULL;
     }
+    keep_in_host_order(&cl->nodes);
     return n;
 }
 

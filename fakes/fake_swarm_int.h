@@ -107,6 +107,7 @@ typedef struct fs_host {
     char node_addr[FS_ADDR_MAX]; /* Swarm.NodeAddr */
     char *join_remote;         /* a join still waiting for its manager */
     int next_pid;
+    int nodes_made;            /* how many times it became a node */
 } fs_host;
 
 /* A swarm node as the managers store it. */
@@ -243,6 +244,11 @@ void fs_new_hex(sl_fake_swarm *fs, char out[FS_HEX_LEN + 1]);
 /* 64 hex characters that depend on the seed, 'tag' and 'n' only. */
 void fs_stable_hex(const sl_fake_swarm *fs, const char *tag, int n,
                    char out[FS_HEX_LEN + 1]);
+
+/* An ID that depends on the seed, 'tag' and 'n' only, not on the order in
+ * which concurrent requests happened to arrive. */
+void fs_stable_id(const sl_fake_swarm *fs, const char *tag, int n,
+                  char out[FS_ID_LEN + 1]);
 /* 'nbytes' big-endian bytes as base36, zero-padded to 'width'. */
 void fs_base36(const uint8_t *bytes, size_t nbytes, char *out, size_t width);
 

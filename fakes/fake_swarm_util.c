@@ -148,19 +148,42 @@ void fs_new_hex(sl_fake_swarm *fs, char out[FS_HEX_LEN + 1])
     hex_words(words, out);
 }
 
-void fs_stable_hex(const sl_fake_swarm *fs, const char *tag, int n,
-                   char out[FS_HEX_LEN + 1])
+/* A generator state that depends on the seed, 'tag' and 'n' only. */
+static uint64_t stable_state(const sl_fake_swarm *fs, const char *tag, int n)
 {
     uint64_t state = fs->seed ^ (uint64_t)(n + 1) * UINT64_C(0x100000001b3);
-    uint64_t words[4];
     const char *p;
-    int i;
 
     for (p = tag; *p; p++)
         state = (state ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
+    return state;
+}
+
+void fs_stable_hex(const sl_fake_swarm *fs, const char *tag, int n,
+                   char out[FS_HEX_LEN + 1])
+{
+    uint64_t state = stable_state(fs, tag, n);
+    uint64_t words[4];
+    int i;
+
     for (i = 0; i < 4; i++)
         words[i] = splitmix(&state);
     hex_words(words, out);
+}
+
+void fs_stable_id(const sl_fake_swarm *fs, const char *tag, int n,
+                  char out[FS_ID_LEN + 1])
+{
+    uint64_t state = stable_state(fs, tag, n);
+    uint64_t a = splitmix(&state), b = splitmix(&state);
+    uint8_t bytes[16];
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        bytes[i] = (uint8_t)(a >> (56 - 8 * i));
+        bytes[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+    }
+    fs_base36(bytes, sizeof(bytes), out, FS_ID_LEN);
 }
 
 /* Time -------------------------------------------------------------------- */

@@ -284,6 +284,72 @@ static void worker_labels_reach_the_nodes(void **state)
     free(plan);
 }
 
+/* Forms a 1+20 swarm with parallel joins on a fresh fake of seed 7 and
+ * returns "hostname=ID" lines of its nodes, sorted by hostname. */
+static char *node_ids_of_a_fresh_swarm(void)
+{
+    static const sl_fake_hv_config server = {.cpus = 512,
+                                             .memory_mib = 1 << 20};
+    char dir[] = "/tmp/sl-pipeline-ids-XXXXXX";
+    char path[64];
+    char cmd[80];
+    sl_hv_options opts = {0};
+    sl_pipeline_spec spec = shape(1, 20);
+    sl_host_plan *plan = NULL;
+    sl_docker_config cfg = {0};
+    sl_docker_client *c;
+    sl_docker_node_list *nodes;
+    sl_hypervisor *hv;
+    sl_state *st;
+    char *out = calloc(1, 4096);
+    size_t n, i, k;
+    sl_error err;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/state.json", dir);
+    opts.seed = 7;
+    opts.fake = &server;
+    hv = sl_hypervisor_open("fake", &opts, &err);
+    st = sl_state_open(path, &err);
+    spec.parallel = 16;
+    assert_int_equal(sl_pipeline_swarm_create(hv, st, &spec, NULL, &plan, &n,
+                                              &err), 0);
+    cfg.host = plan[0].endpoint;
+    c = sl_docker_client_new(&cfg, &err);
+    nodes = sl_docker_nodes_list(c, NULL, 0, &err);
+    assert_non_null(nodes);
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < nodes->count; k++) {
+            if (!strcmp(nodes->items[k].hostname, plan[i].name)) {
+                strcat(out, plan[i].name);
+                strcat(out, "=");
+                strcat(out, nodes->items[k].id);
+                strcat(out, "\n");
+            }
+        }
+    }
+    sl_docker_node_list_free(nodes);
+    sl_docker_client_free(c);
+    free(plan);
+    sl_hypervisor_close(hv);
+    sl_state_free(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    return out;
+}
+
+static void same_seed_gives_same_node_ids_despite_parallel_joins(void **st)
+{
+    char *first = node_ids_of_a_fresh_swarm();
+    char *second = node_ids_of_a_fresh_swarm();
+
+    (void)st;
+    assert_int_equal(strlen(first) > 21 * 10, 1);
+    assert_string_equal(first, second);
+    free(first);
+    free(second);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -300,6 +366,8 @@ int main(void)
         T(destroy_removes_every_recorded_host),
         T(swarm_without_manager_is_refused),
         T(worker_labels_reach_the_nodes),
+        cmocka_unit_test(
+            same_seed_gives_same_node_ids_despite_parallel_joins),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
