@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv_libvirt.h"
+#include "hv_netns.h"
 
 #define SL_HV_HOSTNAME_MAX 63
 #define SL_HV_REGISTRY_MAX 8
@@ -27,6 +28,7 @@ typedef struct sl_hv_entry {
 
 static const sl_hv_entry builtin[] = {
     {"libvirt", sl_hv_libvirt_open},
+    {"netns", sl_hv_netns_open},
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
