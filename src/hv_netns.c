@@ -33,6 +33,8 @@
 #define NX_CGROUP_TIMEOUT_NS (5 * SL_NS_PER_SEC)
 #define NX_IMPORT_TIMEOUT_MS 60000L
 #define NX_LOCK_TRIES 100
+#define NX_LOCK_TIMEOUT_NS (60 * SL_NS_PER_SEC)
+#define NX_LOCK_POLL_NS (10 * SL_NS_PER_MS)
 #define NX_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
                     "/sbin:/bin"
 
@@ -202,8 +204,30 @@ static int nx_remove_tree(const char *path, sl_error *err)
  */
 #define NX_NO_ROOT (-2)
 
+/* Takes the lock on 'fd', waiting at most NX_LOCK_TIMEOUT_NS. */
+static int nx_flock(const nx_backend *nx, int fd, sl_error *err)
+{
+    int64_t deadline = sl_clock_now_ns(nx->clock) + NX_LOCK_TIMEOUT_NS;
+    char limit[32];
+
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return sl_error_set(err, SL_ERR_IO, "cannot lock '%s': %s",
+                                nx->root, strerror(errno));
+        if (sl_clock_now_ns(nx->clock) >= deadline) {
+            sl_hv_format_duration(NX_LOCK_TIMEOUT_NS, limit, sizeof(limit));
+            return sl_error_set(err, SL_ERR_TIMEOUT,
+                                "cannot lock '%s': busy for %s", nx->root,
+                                limit);
+        }
+        sl_clock_sleep_ns(nx->clock, NX_LOCK_POLL_NS);
+    }
+    return 0;
+}
+
 /* Returns the locked descriptor, NX_NO_ROOT when the root does not exist
- * and 'make' is false, or -1 with 'err' filled. */
+ * and 'make' is false, or -1 with 'err' filled. A root that others may
+ * write to is refused. */
 static int nx_lock(const nx_backend *nx, bool make, sl_error *err)
 {
     struct stat held, now;
@@ -218,15 +242,21 @@ static int nx_lock(const nx_backend *nx, bool make, sl_error *err)
             return NX_NO_ROOT;
         if (fd < 0 && errno == ENOENT)
             continue;
-        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-            sl_error_set(err, SL_ERR_IO, "cannot lock '%s': %s", nx->root,
-                         strerror(errno));
-            if (fd >= 0)
-                close(fd);
+        if (fd < 0)
+            return sl_error_set(err, SL_ERR_IO, "cannot open '%s': %s",
+                                nx->root, strerror(errno));
+        if (nx_flock(nx, fd, err) < 0 || fstat(fd, &held) < 0) {
+            close(fd);
             return -1;
         }
-        if (fstat(fd, &held) == 0 && stat(nx->root, &now) == 0 &&
-            held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+        if (held.st_uid != 0 || (held.st_mode & 022)) {
+            close(fd);
+            return sl_error_set(err, SL_ERR_CONFLICT,
+                                "refusing '%s': others than root may write "
+                                "to it", nx->root);
+        }
+        if (stat(nx->root, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino)
             return fd;
         close(fd);
     }
@@ -388,7 +418,7 @@ static sl_hv_state nx_state(const nx_backend *nx, const char *name)
         return strcmp(booted, mine) ? SL_HV_STATE_BOOTING
                                     : SL_HV_STATE_RUNNING;
     }
-    nx_host_path(nx, name, "failed", path);
+    nx_host_path(nx, name, "init.pid", path);
     return access(path, F_OK) == 0 ? SL_HV_STATE_FAILED
                                    : SL_HV_STATE_STOPPED;
 }
@@ -949,8 +979,6 @@ static int nx_host_start(sl_hypervisor *hv, const char *name, sl_error *err)
                             "host '%s' is half made: destroy it", name);
     nx_host_path(nx, name, "booted", path);
     unlink(path);
-    nx_host_path(nx, name, "failed", path);
-    unlink(path);
     return nx_launch(nx, name, err);
 }
 
@@ -993,7 +1021,7 @@ static int nx_wait_ping(nx_backend *nx, const char *name, pid_t pid,
                         sl_error *err)
 {
     int64_t deadline = sl_clock_now_ns(nx->clock) + timeout_ns;
-    char reason[256], path[PATH_MAX], limit[32];
+    char reason[256], limit[32];
     sl_docker_ping_result ping;
 
     for (;;) {
@@ -1001,8 +1029,6 @@ static int nx_wait_ping(nx_backend *nx, const char *name, pid_t pid,
             return 0;
         if (!sl_netns_pid_alive(pid, ino)) {
             nx_log_reason(nx, name, reason, sizeof(reason));
-            nx_host_path(nx, name, "failed", path);
-            nx_write_file(path, reason, NULL);
             return sl_error_set(err, SL_ERR_API,
                                 "host '%s' failed to boot: dockerd exited: "
                                 "%s", name, reason);
@@ -1036,14 +1062,15 @@ static int nx_host_wait_booted(sl_hypervisor *hv, const char *name,
     if (nx_host_load(nx, name, &h, err) < 0)
         return -1;
     pid = nx_init_pid(nx, name, &ino);
+    nx_host_path(nx, name, "init.pid", path);
+    if (pid < 0 && access(path, F_OK) < 0)
+        return sl_error_set(err, SL_ERR_CONFLICT, "host '%s' is not started",
+                            name);
     if (pid < 0) {
-        nx_host_path(nx, name, "failed", path);
-        nx_read_file(path, why, sizeof(why));
-        return why[0] ? sl_error_set(err, SL_ERR_API,
-                                     "host '%s' failed to boot: dockerd "
-                                     "exited: %s", name, why)
-                      : sl_error_set(err, SL_ERR_CONFLICT,
-                                     "host '%s' is not started", name);
+        nx_log_reason(nx, name, why, sizeof(why));
+        return sl_error_set(err, SL_ERR_API,
+                            "host '%s' failed to boot: dockerd exited: %s",
+                            name, why);
     }
     nx_host_path(nx, name, "docker.sock", sock);
     snprintf(endpoint, sizeof(endpoint), "unix://%s", sock);
@@ -1113,7 +1140,7 @@ static int nx_kill(nx_backend *nx, const char *name, sl_error *err)
     char ns[PATH_MAX], mark[PATH_MAX], cgroup[PATH_MAX];
 
     nx_netns_path(nx, name, ns);
-    nx_host_path(nx, name, "data", mark);
+    nx_host_path(nx, name, "data ", mark);
     snprintf(cgroup, sizeof(cgroup), "/%s/%s", nx->tag, name);
     if (sl_netns_kill_all(sl_netns_inode(ns), mark, nx->clock,
                           NX_KILL_TIMEOUT_NS, err) < 0)
@@ -1140,9 +1167,13 @@ static int nx_host_stop(sl_hypervisor *hv, const char *name, int64_t grace_ns,
                sl_clock_now_ns(nx->clock) < deadline)
             sl_clock_sleep_ns(nx->clock, NX_POLL_NS);
     }
+    if (nx_kill(nx, name, err) < 0)
+        return -1;
     nx_host_path(nx, name, "booted", path);
     unlink(path);
-    return nx_kill(nx, name, err);
+    nx_host_path(nx, name, "init.pid", path);
+    unlink(path);
+    return 0;
 }
 
 static int nx_host_destroy(sl_hypervisor *hv, const char *name,

@@ -1,4 +1,4 @@
-/* Tests of the netns backend: real dockerd hosts in namespaces on this machine. */
+/* Tests of the netns backend: real dockerd hosts in namespaces, here. */
 #include "testutil.h"
 
 #include <dirent.h>
