@@ -366,7 +366,7 @@ static int nx_free_slot(const nx_backend *nx)
         return -1;
     while ((e = readdir(d))) {
         if (nx_is_host_entry(nx->root, e) &&
-            nx_host_load(nx, e->d_name, &h, NULL) == 1)
+            nx_host_load(nx, e->d_name, &h, NULL) == 1 && h.slot >= 0)
             used[h.slot] = true;
     }
     closedir(d);
@@ -856,12 +856,10 @@ static int nx_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
     rc = 0;
 
 cleanup:
-    if (rc < 0 && made) {
+    if (rc < 0 && made)
         nx_dismantle(nx, &h, NULL);
+    if (rc < 0)
         nx_lab_drop_if_unused(nx, NULL);
-    } else if (rc < 0) {
-        nx_lab_drop_if_unused(nx, NULL);
-    }
     nx_unlock(fd);
     return rc;
 }

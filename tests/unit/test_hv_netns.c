@@ -491,6 +491,46 @@ static void netns_failure_leaves_nothing(void **state)
     assert_nothing_left(f);
 }
 
+static void netns_stopped_host_starts_again_with_its_data(void **state)
+{
+    fixture *f = *state;
+    char endpoint[SL_HV_ENDPOINT_MAX];
+    sl_hv_host_info info;
+    sl_docker_client *c;
+    json_t *list;
+    sl_error err;
+
+    NEED_NETNS();
+    make_host(f, f->hv, "nx-a");
+    boot_host(f->hv, "nx-a");
+    c = client_of(f->hv, "nx-a");
+    run_sleeper(c);
+    sl_docker_client_free(c);
+    note_host_pids(f, "nx-a");
+
+    assert_int_equal(sl_hv_host_stop(f->hv, "nx-a", SEC, &err), 0);
+    assert_int_equal(sl_hv_host_inspect(f->hv, "nx-a", &info, &err), 0);
+    assert_int_equal(info.state, SL_HV_STATE_STOPPED);
+    assert_string_equal(info.docker_endpoint, "");
+    assert_int_equal(sl_hv_host_docker_endpoint(f->hv, "nx-a", endpoint,
+                                                sizeof(endpoint), &err), -1);
+    assert_int_equal(err.code, SL_ERR_CONFLICT);
+    assert_int_equal(sl_hv_host_wait_booted(f->hv, "nx-a", SEC, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CONFLICT);
+    assert_int_equal(sl_hv_host_stop(f->hv, "nx-a", 0, &err), 0);
+
+    boot_host(f->hv, "nx-a");
+    assert_int_equal(sl_hv_host_start(f->hv, "nx-a", &err), 0);
+    c = client_of(f->hv, "nx-a");
+    list = sl_docker_call(c, "GET", "/containers/json?all=1", NULL, &err);
+    assert_non_null(list);
+    assert_int_equal(json_array_size(list), 1);
+    json_decref(list);
+    sl_docker_client_free(c);
+    assert_int_equal(sl_hv_host_destroy(f->hv, "nx-a", &err), 0);
+    assert_nothing_left(f);
+}
+
 /* Polls the manager until 'want' nodes are ready, at most 30 s. */
 static void wait_ready_nodes(sl_docker_client *c, size_t want)
 {
@@ -582,6 +622,8 @@ int main(void)
             netns_host_boots_a_real_dockerd_that_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(netns_destroy_leaves_nothing_behind,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            netns_stopped_host_starts_again_with_its_data, setup, teardown),
         cmocka_unit_test_setup_teardown(netns_failure_leaves_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(netns_two_hosts_reach_each_other,
