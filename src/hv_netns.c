@@ -22,7 +22,7 @@
 #include "netns_image.h"
 #include "netns_proc.h"
 
-#define NX_SUBNET "10.88.0"  /* a /24: hosts get .2 to .254 */
+#define NX_SUBNET "10.88.0" /* a /24: hosts get .2 to .254 */
 #define NX_PREFIX 24
 #define NX_FIRST_HOST 2
 #define NX_LAST_HOST 254
@@ -35,29 +35,30 @@
 #define NX_LOCK_TRIES 100
 #define NX_LOCK_TIMEOUT_NS (60 * SL_NS_PER_SEC)
 #define NX_LOCK_POLL_NS (10 * SL_NS_PER_MS)
-#define NX_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
-                    "/sbin:/bin"
+#define NX_ENV_PATH                                           \
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+    "/sbin:/bin"
 
 typedef struct nx_backend {
     char root[128];
-    char tag[64];              /* the root's last part: the cgroup parent */
+    char tag[64]; /* the root's last part: the cgroup parent */
     char docker_image[256];
     char busybox[PATH_MAX];
     char dockerd[PATH_MAX];
     char docker_init[PATH_MAX]; /* "" when there is none */
     char **extra_args;
     size_t n_extra_args;
-    sl_clock *clock;           /* borrowed from the hypervisor */
-    pthread_mutex_t lock;      /* guards the image */
+    sl_clock *clock;                 /* borrowed from the hypervisor */
+    pthread_mutex_t lock;            /* guards the image */
     char image_name[SL_HV_NAME_MAX]; /* "" until one is prepared */
-    char *tar;                 /* the image's root file system */
+    char *tar;                       /* the image's root file system */
     size_t tar_len;
 } nx_backend;
 
 /* What host.json records. */
 typedef struct nx_host {
     char name[SL_HV_NAME_MAX];
-    int slot;                  /* -1 when host.json is missing */
+    int slot; /* -1 when host.json is missing */
     char address[SL_HV_ADDR_MAX];
     char mac[24];
     char image[SL_HV_NAME_MAX];
@@ -105,8 +106,8 @@ static void nx_endpoint(const nx_backend *nx, const char *name, char *buf,
 static int nx_write_file(const char *path, const char *text, sl_error *err)
 {
     size_t len = strlen(text), done = 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
     if (fd < 0)
         return sl_error_set(err, SL_ERR_IO, "cannot write '%s': %s", path,
@@ -158,14 +159,14 @@ static int nx_remove_tree(const char *path, sl_error *err)
     DIR *d;
 
     if (lstat(path, &top) < 0)
-        return errno == ENOENT ? 0
-                               : sl_error_set(err, SL_ERR_IO,
-                                              "cannot remove '%s': %s", path,
-                                              strerror(errno));
+        return errno == ENOENT
+                   ? 0
+                   : sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s",
+                                  path, strerror(errno));
     if (!S_ISDIR(top.st_mode)) {
         if (unlink(path) < 0 && errno != ENOENT)
-            return sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s",
-                                path, strerror(errno));
+            return sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s", path,
+                                strerror(errno));
         return 0;
     }
     d = opendir(path);
@@ -181,7 +182,8 @@ static int nx_remove_tree(const char *path, sl_error *err)
             closedir(d);
             return sl_error_set(err, SL_ERR_CONFLICT,
                                 "cannot remove '%s': something is mounted "
-                                "on it", sub);
+                                "on it",
+                                sub);
         }
         if (nx_remove_tree(sub, err) < 0) {
             closedir(d);
@@ -253,7 +255,8 @@ static int nx_lock(const nx_backend *nx, bool make, sl_error *err)
             close(fd);
             return sl_error_set(err, SL_ERR_CONFLICT,
                                 "refusing '%s': others than root may write "
-                                "to it", nx->root);
+                                "to it",
+                                nx->root);
         }
         if (stat(nx->root, &now) == 0 && held.st_dev == now.st_dev &&
             held.st_ino == now.st_ino)
@@ -306,8 +309,7 @@ static int nx_host_load(const nx_backend *nx, const char *name, nx_host *h,
     h->slot = -1;
     nx_host_path(nx, name, "", path);
     if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-        return sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found",
-                            name);
+        return sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found", name);
     nx_host_path(nx, name, "host.json", path);
     j = json_load_file(path, 0, NULL);
     if (!j)
@@ -333,12 +335,11 @@ static int nx_host_save(const nx_backend *nx, const nx_host *h, sl_error *err)
     json_t *j;
     int fd, rc;
 
-    j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}",
-                  "name", h->name, "slot", h->slot, "address", h->address,
-                  "mac", h->mac, "image", h->image, "network", h->network,
-                  "os", h->os, "cpus", h->cpus, "memory_mib",
-                  (json_int_t)h->memory_mib, "disk_gib",
-                  (json_int_t)h->disk_gib);
+    j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "name",
+                  h->name, "slot", h->slot, "address", h->address, "mac",
+                  h->mac, "image", h->image, "network", h->network, "os", h->os,
+                  "cpus", h->cpus, "memory_mib", (json_int_t)h->memory_mib,
+                  "disk_gib", (json_int_t)h->disk_gib);
     if (!j)
         return sl_error_set(err, SL_ERR_NOMEM, "cannot record '%s'", h->name);
     nx_host_path(nx, h->name, "host.json", path);
@@ -415,12 +416,10 @@ static sl_hv_state nx_state(const nx_backend *nx, const char *name)
         nx_host_path(nx, name, "booted", path);
         nx_read_file(path, booted, sizeof(booted));
         snprintf(mine, sizeof(mine), "%d", (int)pid);
-        return strcmp(booted, mine) ? SL_HV_STATE_BOOTING
-                                    : SL_HV_STATE_RUNNING;
+        return strcmp(booted, mine) ? SL_HV_STATE_BOOTING : SL_HV_STATE_RUNNING;
     }
     nx_host_path(nx, name, "init.pid", path);
-    return access(path, F_OK) == 0 ? SL_HV_STATE_FAILED
-                                   : SL_HV_STATE_STOPPED;
+    return access(path, F_OK) == 0 ? SL_HV_STATE_FAILED : SL_HV_STATE_STOPPED;
 }
 
 /* The lab and a host's plumbing -------------------------------------------- */
@@ -475,10 +474,9 @@ static int nx_lab_drop_if_unused(const nx_backend *nx, sl_error *err)
     if (rc == 0 && rmdir(dir) < 0 && errno != ENOENT)
         rc = sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s", dir,
                           strerror(errno));
-    if (rc == 0 && rmdir(nx->root) < 0 && errno != ENOENT &&
-        errno != ENOTEMPTY)
-        rc = sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s",
-                          nx->root, strerror(errno));
+    if (rc == 0 && rmdir(nx->root) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        rc = sl_error_set(err, SL_ERR_IO, "cannot remove '%s': %s", nx->root,
+                          strerror(errno));
     return rc;
 }
 
@@ -579,8 +577,8 @@ static int nx_set_root(nx_backend *nx, const char *root, sl_error *err)
         !strncmp(root, SL_NETNS_PRIVATE, strlen(SL_NETNS_PRIVATE)))
         return sl_error_set(err, SL_ERR_INVALID,
                             "invalid netns root '%s': expected a directory "
-                            "of its own such as '%s'", root,
-                            SL_HV_NETNS_ROOT);
+                            "of its own such as '%s'",
+                            root, SL_HV_NETNS_ROOT);
     snprintf(nx->root, sizeof(nx->root), "%.*s", (int)len, root);
     base = strrchr(nx->root, '/') + 1;
     snprintf(nx->tag, sizeof(nx->tag), "%s", base);
@@ -591,8 +589,8 @@ static int nx_configure(nx_backend *nx, const sl_hv_netns_config *cfg,
                         sl_error *err)
 {
     const char *root = cfg->root ? cfg->root : getenv("SWARMLAB_NETNS_ROOT");
-    const char *image = cfg->docker_image ? cfg->docker_image
-                                          : getenv("SWARMLAB_NETNS_IMAGE");
+    const char *image =
+        cfg->docker_image ? cfg->docker_image : getenv("SWARMLAB_NETNS_IMAGE");
     size_t i;
 
     if (nx_set_root(nx, root && *root ? root : SL_HV_NETNS_ROOT, err) < 0)
@@ -632,8 +630,7 @@ sl_hypervisor *sl_hv_netns_open_config(const sl_hv_options *opts,
     nx_backend *nx = NULL;
 
     if (geteuid() != 0) {
-        sl_error_set(err, SL_ERR_UNSUPPORTED,
-                     "the netns backend needs root");
+        sl_error_set(err, SL_ERR_UNSUPPORTED, "the netns backend needs root");
         return NULL;
     }
     if (access("/proc/thread-self/ns/net", F_OK) < 0) {
@@ -704,7 +701,8 @@ static char *nx_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
     if (spec->os && strcmp(spec->os, "linux")) {
         sl_error_set(err, SL_ERR_UNSUPPORTED,
                      "cannot prepare '%s': the netns backend runs linux "
-                     "hosts only", spec->name);
+                     "hosts only",
+                     spec->name);
         return NULL;
     }
     if (spec->source ? sl_netns_image_read(spec->source, &tar, &len, err)
@@ -755,22 +753,26 @@ static int nx_create_check(nx_backend *nx, const sl_hv_host_spec *spec,
     if (spec->os && strcmp(spec->os, "linux"))
         return sl_error_set(err, SL_ERR_UNSUPPORTED,
                             "cannot create '%s': the netns backend runs "
-                            "linux hosts only", spec->name);
+                            "linux hosts only",
+                            spec->name);
     if (strcmp(spec->network, "default") &&
         strcmp(spec->network, SL_HV_NETNS_LAB))
         return sl_error_set(err, SL_ERR_NOT_FOUND,
                             "network '%s' not found: the netns backend has "
-                            "one, 'default'", spec->network);
+                            "one, 'default'",
+                            spec->network);
     if (!strcmp(spec->name, NX_NETNS_DIR) ||
         !strcmp(spec->name, SL_HV_NETNS_LAB))
         return sl_error_set(err, SL_ERR_CONFLICT,
                             "cannot create '%s': the name is the netns "
-                            "backend's own", spec->name);
+                            "backend's own",
+                            spec->name);
     nx_host_path(nx, spec->name, "docker.sock", sock);
     if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return sl_error_set(err, SL_ERR_INVALID,
                             "cannot create '%s': socket path '%s' is too "
-                            "long", spec->name, sock);
+                            "long",
+                            spec->name, sock);
     pthread_mutex_lock(&nx->lock);
     known = !strcmp(nx->image_name, spec->image);
     pthread_mutex_unlock(&nx->lock);
@@ -838,8 +840,8 @@ static int nx_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
             sl_error_set(err, SL_ERR_CONFLICT, "host '%s' exists already",
                          spec->name);
         else
-            sl_error_set(err, SL_ERR_IO, "cannot create '%s': %s",
-                         spec->name, strerror(errno));
+            sl_error_set(err, SL_ERR_IO, "cannot create '%s': %s", spec->name,
+                         strerror(errno));
         goto cleanup;
     }
     made = true;
@@ -847,7 +849,8 @@ static int nx_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
     if (slot < 0) {
         sl_error_set(err, SL_ERR_CAPACITY,
                      "cannot create '%s': no free address in " NX_SUBNET
-                     ".0/%d", spec->name, NX_PREFIX);
+                     ".0/%d",
+                     spec->name, NX_PREFIX);
         goto cleanup;
     }
     if (nx_host_save(nx, &h, err) < 0 || nx_plumb(nx, &h, err) < 0 ||
@@ -995,7 +998,8 @@ static void nx_log_reason(const nx_backend *nx, const char *name, char *out,
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && fstat(fd, &st) == 0) {
         off_t from = st.st_size > (off_t)sizeof(tail) - 1
-                         ? st.st_size - (off_t)sizeof(tail) + 1 : 0;
+                         ? st.st_size - (off_t)sizeof(tail) + 1
+                         : 0;
 
         n = pread(fd, tail, sizeof(tail) - 1, from);
     }
@@ -1014,9 +1018,8 @@ static void nx_log_reason(const nx_backend *nx, const char *name, char *out,
 }
 
 /* Waits until the host's daemon answers /_ping; SL_ERR_API when it dies. */
-static int nx_wait_ping(nx_backend *nx, const char *name, pid_t pid,
-                        ino_t ino, int64_t timeout_ns, sl_docker_client *c,
-                        sl_error *err)
+static int nx_wait_ping(nx_backend *nx, const char *name, pid_t pid, ino_t ino,
+                        int64_t timeout_ns, sl_docker_client *c, sl_error *err)
 {
     int64_t deadline = sl_clock_now_ns(nx->clock) + timeout_ns;
     char reason[256], limit[32];
@@ -1029,13 +1032,15 @@ static int nx_wait_ping(nx_backend *nx, const char *name, pid_t pid,
             nx_log_reason(nx, name, reason, sizeof(reason));
             return sl_error_set(err, SL_ERR_API,
                                 "host '%s' failed to boot: dockerd exited: "
-                                "%s", name, reason);
+                                "%s",
+                                name, reason);
         }
         if (sl_clock_now_ns(nx->clock) >= deadline) {
             sl_hv_format_duration(timeout_ns, limit, sizeof(limit));
             return sl_error_set(err, SL_ERR_TIMEOUT,
                                 "host '%s' not booted after %s: dockerd "
-                                "does not answer", name, limit);
+                                "does not answer",
+                                name, limit);
         }
         sl_clock_sleep_ns(nx->clock, NX_POLL_NS);
     }
@@ -1081,8 +1086,8 @@ static int nx_host_wait_booted(sl_hypervisor *hv, const char *name,
     snprintf(query, sizeof(query), "/images/%s/json", nx->docker_image);
     image = sl_docker_call(c, "GET", query, NULL, &probe);
     json_decref(image);
-    if (!image && (probe.code != SL_ERR_NOT_FOUND ||
-                   nx_image_load(nx, name, err) < 0)) {
+    if (!image &&
+        (probe.code != SL_ERR_NOT_FOUND || nx_image_load(nx, name, err) < 0)) {
         if (probe.code != SL_ERR_NOT_FOUND && err)
             *err = probe;
         goto cleanup;
@@ -1114,8 +1119,7 @@ static int nx_host_address(sl_hypervisor *hv, const char *name,
 }
 
 static int nx_host_docker_endpoint(sl_hypervisor *hv, const char *name,
-                                   char *endpoint, size_t size,
-                                   sl_error *err)
+                                   char *endpoint, size_t size, sl_error *err)
 {
     nx_backend *nx = nx_get(hv);
     nx_host h;
@@ -1127,9 +1131,9 @@ static int nx_host_docker_endpoint(sl_hypervisor *hv, const char *name,
         return sl_error_set(err, SL_ERR_CONFLICT, "host '%s' is not running",
                             name);
     nx_endpoint(nx, name, endpoint, size);
-    return endpoint[0] ? 0 : sl_error_set(err, SL_ERR_INVALID,
-                                          "no room for the endpoint of '%s'",
-                                          name);
+    return endpoint[0] ? 0
+                       : sl_error_set(err, SL_ERR_INVALID,
+                                      "no room for the endpoint of '%s'", name);
 }
 
 /* Ends every process of the host and the cgroups of its containers. */
@@ -1174,8 +1178,7 @@ static int nx_host_stop(sl_hypervisor *hv, const char *name, int64_t grace_ns,
     return 0;
 }
 
-static int nx_host_destroy(sl_hypervisor *hv, const char *name,
-                           sl_error *err)
+static int nx_host_destroy(sl_hypervisor *hv, const char *name, sl_error *err)
 {
     nx_backend *nx = nx_get(hv);
     char ns[PATH_MAX];

@@ -35,12 +35,12 @@
 
 /* Zero or NULL fields take the defaults shown. Strings are copied. */
 typedef struct sl_hv_netns_config {
-    const char *root;         /* $SWARMLAB_NETNS_ROOT, else
-                                 SL_HV_NETNS_ROOT; several roots make
-                                 separate labs */
-    const char *docker_image; /* $SWARMLAB_NETNS_IMAGE, else bb:1 */
-    const char *busybox;      /* SL_HV_NETNS_BUSYBOX */
-    const char *dockerd;      /* dockerd found on PATH or in /usr/sbin */
+    const char *root;                /* $SWARMLAB_NETNS_ROOT, else
+                                        SL_HV_NETNS_ROOT; several roots make
+                                        separate labs */
+    const char *docker_image;        /* $SWARMLAB_NETNS_IMAGE, else bb:1 */
+    const char *busybox;             /* SL_HV_NETNS_BUSYBOX */
+    const char *dockerd;             /* dockerd found on PATH or in /usr/sbin */
     const char *const *dockerd_args; /* more arguments for dockerd,
                                         ending in NULL */
 } sl_hv_netns_config;

@@ -88,8 +88,7 @@ static void nl_attr_u32(nl_msg *m, uint16_t type, uint32_t v)
 static void nl_nest_end(nl_msg *m, struct rtattr *nest)
 {
     if (nest)
-        nest->rta_len = (uint16_t)(m->u.buf + m->u.h.nlmsg_len -
-                                   (char *)nest);
+        nest->rta_len = (uint16_t)(m->u.buf + m->u.h.nlmsg_len - (char *)nest);
 }
 
 /* Sockets ------------------------------------------------------------------ */
@@ -120,8 +119,8 @@ static int nl_open(nl_sock *s, const char *ns, sl_error *err)
     s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     e = errno;
     if (setns(self, CLONE_NEWNET) < 0) {
-        sl_error_set(err, SL_ERR_INTERNAL,
-                     "cannot leave namespace '%s': %s", ns, strerror(errno));
+        sl_error_set(err, SL_ERR_INTERNAL, "cannot leave namespace '%s': %s",
+                     ns, strerror(errno));
         goto cleanup;
     }
     if (s->fd < 0) {
@@ -182,8 +181,8 @@ static int nl_talk(nl_sock *s, nl_msg *m, int *ifindex)
         return -1;
     }
     m->u.h.nlmsg_seq = seq;
-    if (sendto(s->fd, m->u.buf, m->u.h.nlmsg_len, 0,
-               (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+    if (sendto(s->fd, m->u.buf, m->u.h.nlmsg_len, 0, (struct sockaddr *)&kernel,
+               sizeof(kernel)) < 0)
         return -1;
     for (;;) {
         ssize_t n = recv(s->fd, reply, sizeof(reply), 0);
@@ -248,8 +247,7 @@ int sl_netns_create(const char *path, sl_error *err)
 
     fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
     if (fd < 0)
-        return sl_error_set(err, errno == EEXIST ? SL_ERR_CONFLICT
-                                                 : SL_ERR_IO,
+        return sl_error_set(err, errno == EEXIST ? SL_ERR_CONFLICT : SL_ERR_IO,
                             "cannot make namespace '%s': %s", path,
                             strerror(errno));
     close(fd);
@@ -262,14 +260,13 @@ int sl_netns_create(const char *path, sl_error *err)
     if (mount(SELF_NS, path, "none", MS_BIND, NULL) < 0)
         e = errno;
     if (setns(self, CLONE_NEWNET) < 0) {
-        sl_error_set(err, SL_ERR_INTERNAL,
-                     "cannot leave namespace '%s': %s", path,
-                     strerror(errno));
+        sl_error_set(err, SL_ERR_INTERNAL, "cannot leave namespace '%s': %s",
+                     path, strerror(errno));
         goto cleanup;
     }
     if (e) {
-        sl_error_set(err, SL_ERR_IO, "cannot mount namespace '%s': %s",
-                     path, strerror(e));
+        sl_error_set(err, SL_ERR_IO, "cannot mount namespace '%s': %s", path,
+                     strerror(e));
         goto cleanup;
     }
     rc = 0;
@@ -287,13 +284,11 @@ cleanup:
 int sl_netns_remove(const char *path, sl_error *err)
 {
     if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-        return sl_error_set(err, SL_ERR_IO,
-                            "cannot unmount namespace '%s': %s", path,
-                            strerror(errno));
+        return sl_error_set(err, SL_ERR_IO, "cannot unmount namespace '%s': %s",
+                            path, strerror(errno));
     if (unlink(path) < 0 && errno != ENOENT)
-        return sl_error_set(err, SL_ERR_IO,
-                            "cannot remove namespace '%s': %s", path,
-                            strerror(errno));
+        return sl_error_set(err, SL_ERR_IO, "cannot remove namespace '%s': %s",
+                            path, strerror(errno));
     return 0;
 }
 
@@ -302,8 +297,7 @@ ino_t sl_netns_inode(const char *path)
     struct statfs fs;
     struct stat st;
 
-    if (statfs(path, &fs) < 0 || fs.f_type != NSFS_MAGIC ||
-        stat(path, &st) < 0)
+    if (statfs(path, &fs) < 0 || fs.f_type != NSFS_MAGIC || stat(path, &st) < 0)
         return 0;
     return st.st_ino;
 }
@@ -330,8 +324,8 @@ int sl_netns_add_bridge(const char *ns, const char *name, sl_error *err)
     nl_nest_end(&m, info);
     rc = nl_talk(&s, &m, NULL);
     if (rc < 0)
-        sl_error_set(err, SL_ERR_IO, "cannot add bridge '%s' in '%s': %s",
-                     name, ns, strerror(errno));
+        sl_error_set(err, SL_ERR_IO, "cannot add bridge '%s' in '%s': %s", name,
+                     ns, strerror(errno));
     nl_close(&s);
     return rc;
 }
@@ -350,8 +344,8 @@ int sl_netns_add_veth(const char *ns, const char *name, const char *master,
         return -1;
     peer_fd = open(peer_ns, O_RDONLY | O_CLOEXEC);
     if (peer_fd < 0) {
-        sl_error_set(err, SL_ERR_IO, "cannot open namespace '%s': %s",
-                     peer_ns, strerror(errno));
+        sl_error_set(err, SL_ERR_IO, "cannot open namespace '%s': %s", peer_ns,
+                     strerror(errno));
         goto cleanup;
     }
     bridge = nl_ifindex(&s, master);
@@ -391,8 +385,8 @@ cleanup:
     return rc;
 }
 
-int sl_netns_add_address(const char *ns, const char *ifname,
-                         const char *addr, int prefix, sl_error *err)
+int sl_netns_add_address(const char *ns, const char *ifname, const char *addr,
+                         int prefix, sl_error *err)
 {
     struct ifaddrmsg *ifa;
     struct in_addr in;

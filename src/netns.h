@@ -37,8 +37,8 @@ int sl_netns_add_veth(const char *ns, const char *name, const char *master,
 
 /* Brings 'ifname' up in 'ns' with the IPv4 address 'addr' ("10.88.0.2")
  * of prefix length 'prefix', and brings up the loopback too. */
-int sl_netns_add_address(const char *ns, const char *ifname,
-                         const char *addr, int prefix, sl_error *err);
+int sl_netns_add_address(const char *ns, const char *ifname, const char *addr,
+                         int prefix, sl_error *err);
 
 /* Deletes link 'ifname' in 'ns' (a veth takes its peer with it). A link
  * or namespace that is not there is no error. */

@@ -20,9 +20,9 @@
 #define ANSWER_MAX 8192
 
 /* The applets linked to busybox besides /bin/sh. */
-static const char *const applets[] = {
-    "cat", "echo", "env", "false", "hostname", "id", "ls", "ps", "sleep",
-    "true", "uname"};
+static const char *const applets[] = {"cat",      "echo", "env",  "false",
+                                      "hostname", "id",   "ls",   "ps",
+                                      "sleep",    "true", "uname"};
 
 typedef struct tarbuf {
     char *data;
@@ -87,8 +87,7 @@ static void tar_put(tarbuf *t, const char *name, char type, unsigned mode,
     snprintf((char *)h + 148, 8, "%06o", sum);
     h[155] = ' ';
     if (size) {
-        char *dst = tar_grow(t, (size + TAR_BLOCK - 1) / TAR_BLOCK *
-                                    TAR_BLOCK);
+        char *dst = tar_grow(t, (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK);
 
         if (dst)
             memcpy(dst, body, size);
@@ -107,8 +106,7 @@ static int elf_is_dynamic(const char *data, size_t len)
         return -1;
     memcpy(&eh, data, sizeof(eh));
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh.e_phentsize != sizeof(ph) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(ph) ||
         eh.e_phoff + (size_t)eh.e_phnum * sizeof(ph) > len)
         return -1;
     for (i = 0; i < eh.e_phnum; i++) {
@@ -134,8 +132,7 @@ int sl_netns_image_read(const char *path, char **tar, size_t *len,
     }
     if (!S_ISREG(st.st_mode) || st.st_size > MAX_TARBALL) {
         sl_error_set(err, SL_ERR_INVALID,
-                     "cannot read '%s': not a regular file under 1 GiB",
-                     path);
+                     "cannot read '%s': not a regular file under 1 GiB", path);
         goto fail;
     }
     data = malloc((size_t)st.st_size + 1);
@@ -178,12 +175,14 @@ int sl_netns_image_busybox(const char *busybox, char **tar, size_t *len,
     if (sl_netns_image_read(busybox, &bin, &bin_len, &local) < 0)
         return sl_error_set(err, SL_ERR_UNSUPPORTED,
                             "busybox not found at '%s': install "
-                            "busybox-static (%s)", busybox, local.message);
+                            "busybox-static (%s)",
+                            busybox, local.message);
     if (elf_is_dynamic(bin, bin_len) != 0) {
         free(bin);
         return sl_error_set(err, SL_ERR_UNSUPPORTED,
                             "'%s' is not a static busybox: install "
-                            "busybox-static", busybox);
+                            "busybox-static",
+                            busybox);
     }
     tar_put(&t, "bin/", '5', 0755, NULL, NULL, 0);
     tar_put(&t, "bin/busybox", '0', 0755, NULL, bin, bin_len);
@@ -259,8 +258,8 @@ static bool answer_error(char *text, char *out, size_t size)
 }
 
 /* Splits "repo[:tag]" at the colon after the last slash. */
-static void split_ref(const char *ref, char *repo, size_t repo_size,
-                      char *tag, size_t tag_size)
+static void split_ref(const char *ref, char *repo, size_t repo_size, char *tag,
+                      size_t tag_size)
 {
     const char *slash = strrchr(ref, '/');
     const char *colon = strrchr(slash ? slash : ref, ':');
@@ -274,9 +273,8 @@ static void split_ref(const char *ref, char *repo, size_t repo_size,
     snprintf(tag, tag_size, "%s", colon + 1);
 }
 
-int sl_netns_image_import(const char *socket, const char *ref,
-                          const char *tar, size_t len, long timeout_ms,
-                          sl_error *err)
+int sl_netns_image_import(const char *socket, const char *ref, const char *tar,
+                          size_t len, long timeout_ms, sl_error *err)
 {
     char repo[256], tag[128], url[1024], why[512];
     struct curl_slist *headers = NULL;
@@ -316,8 +314,9 @@ int sl_netns_image_import(const char *socket, const char *ref,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        sl_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? SL_ERR_TIMEOUT
-                                                         : SL_ERR_CONNECT,
+        sl_error_set(err,
+                     rc == CURLE_OPERATION_TIMEDOUT ? SL_ERR_TIMEOUT
+                                                    : SL_ERR_CONNECT,
                      "cannot import '%s' at '%s': %s", ref, socket,
                      curl_easy_strerror(rc));
         goto cleanup;

@@ -22,8 +22,7 @@ int sl_netns_image_read(const char *path, char **tar, size_t *len,
  * unix socket 'socket', as `docker import` does (POST /images/create
  * ?fromSrc=-), waiting at most 'timeout_ms'. A daemon's refusal is
  * SL_ERR_API with its message. */
-int sl_netns_image_import(const char *socket, const char *ref,
-                          const char *tar, size_t len, long timeout_ms,
-                          sl_error *err);
+int sl_netns_image_import(const char *socket, const char *ref, const char *tar,
+                          size_t len, long timeout_ms, sl_error *err);
 
 #endif /* SL_NETNS_IMAGE_H */

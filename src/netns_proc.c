@@ -37,11 +37,20 @@ enum {
     STEP_EXEC
 };
 
-static const char *const step_names[] = {
-    "", "a new session", "entering the network namespace",
-    "new namespaces", "private mounts", "a tmpfs on /run",
-    "private directories", "the host directory", "overlays",
-    "the hostname", "fork", "a /proc of its own", "its output", "exec"};
+static const char *const step_names[] = {"",
+                                         "a new session",
+                                         "entering the network namespace",
+                                         "new namespaces",
+                                         "private mounts",
+                                         "a tmpfs on /run",
+                                         "private directories",
+                                         "the host directory",
+                                         "overlays",
+                                         "the hostname",
+                                         "fork",
+                                         "a /proc of its own",
+                                         "its output",
+                                         "exec"};
 
 typedef struct report {
     int32_t step;
@@ -63,11 +72,11 @@ static const struct overlay {
 /* Everything the child needs, made before fork: after it the child may
  * only make system calls. */
 typedef struct plan {
-    char **detach;          /* mount points to drop, deepest first */
+    char **detach; /* mount points to drop, deepest first */
     size_t n_detach;
-    char **mkdirs;          /* in order, on the new /run */
+    char **mkdirs; /* in order, on the new /run */
     size_t n_mkdirs;
-    bool bind_back;         /* the host directory is under /run */
+    bool bind_back; /* the host directory is under /run */
     char *overlay_opts[N_OVERLAYS];
     size_t hostname_len;
     int net_fd, log_fd, null_fd, report_fd;
@@ -113,8 +122,8 @@ static void unescape(char *s)
     for (; *s; s++) {
         if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
             s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-            *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-                            (s[3] - '0'));
+            *out++ =
+                (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
             s += 3;
         } else {
             *out++ = *s;
@@ -169,8 +178,8 @@ static int plan_detach(plan *p, const char *hide, sl_error *err)
  * host directory's path when it lies under /run. */
 static int plan_dirs(plan *p, const char *dir, sl_error *err)
 {
-    static const char *const private_dirs[] = {
-        SL_NETNS_PRIVATE, SL_NETNS_PRIVATE "/ov"};
+    static const char *const private_dirs[] = {SL_NETNS_PRIVATE,
+                                               SL_NETNS_PRIVATE "/ov"};
     char path[4096], opts[512];
     size_t i;
     char *slash;
@@ -219,8 +228,9 @@ static int plan_open(plan *p, const sl_netns_launch *l, sl_error *err)
     p->net_fd = open(l->netns, O_RDONLY | O_CLOEXEC);
     if (p->net_fd >= 0) {
         what = l->log;
-        p->log_fd = open(l->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-                                     O_NOFOLLOW, 0600);
+        p->log_fd =
+            open(l->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                 0600);
     }
     if (p->log_fd >= 0) {
         what = "/dev/null";
@@ -271,8 +281,8 @@ static void child_exec(const plan *p, const sl_netns_launch *l)
     sigset_t none;
     int sig;
 
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              NULL) < 0)
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+        0)
         child_fail(p, STEP_PROC);
     if (dup2(p->null_fd, 0) < 0 || dup2(p->log_fd, 1) < 0 ||
         dup2(p->log_fd, 2) < 0)
@@ -313,15 +323,14 @@ static void child_setup(const plan *p, const sl_netns_launch *l)
     /* A mount may have gone since it was listed: not an error. */
     for (i = 0; i < p->n_detach; i++)
         umount2(p->detach[i], MNT_DETACH);
-    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") <
-        0)
+    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
         child_fail(p, STEP_RUN);
     for (i = 0; i < p->n_mkdirs; i++) {
         if (mkdir(p->mkdirs[i], 0700) < 0 && errno != EEXIST)
             child_fail(p, STEP_MKDIR);
     }
-    if (tree >= 0 && move_mount(tree, "", AT_FDCWD, l->dir,
-                                MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    if (tree >= 0 &&
+        move_mount(tree, "", AT_FDCWD, l->dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
         child_fail(p, STEP_BIND);
     for (i = 0; i < N_OVERLAYS; i++) {
         if (mount("overlay", overlays[i].dir, "overlay", 0,
@@ -368,8 +377,7 @@ static pid_t read_reports(int fd, const sl_netns_launch *l, sl_error *err)
             continue;
         if (n == 0)
             break;
-        if (n != (ssize_t)sizeof(r) || r.step < 0 ||
-            r.step > STEP_EXEC) {
+        if (n != (ssize_t)sizeof(r) || r.step < 0 || r.step > STEP_EXEC) {
             sl_error_set(err, SL_ERR_INTERNAL,
                          "cannot start '%s' for '%s': garbled report",
                          l->argv[0], l->hostname);
@@ -408,8 +416,8 @@ pid_t sl_netns_launch_start(const sl_netns_launch *l, sl_error *err)
     }
     keeper = fork();
     if (keeper < 0) {
-        sl_error_set(err, SL_ERR_IO, "cannot start '%s': fork: %s",
-                     l->hostname, strerror(errno));
+        sl_error_set(err, SL_ERR_IO, "cannot start '%s': fork: %s", l->hostname,
+                     strerror(errno));
         goto cleanup;
     }
     if (keeper == 0) {
@@ -548,8 +556,8 @@ int sl_netns_kill_all(ino_t netns, const char *mark, sl_clock *clock,
     while ((left = kill_round(netns, mark)) > 0) {
         if (sl_clock_now_ns(clock) >= deadline)
             return sl_error_set(err, SL_ERR_TIMEOUT,
-                                "%d processes of '%s' still running",
-                                left, mark ? mark : "a namespace");
+                                "%d processes of '%s' still running", left,
+                                mark ? mark : "a namespace");
         sl_clock_sleep_ns(clock, KILL_POLL_NS);
     }
     return 0;
@@ -631,9 +639,8 @@ int sl_netns_remove_cgroups(const char *path, sl_clock *clock,
         return sl_error_set(err, SL_ERR_INVALID, "invalid cgroup '%s'", path);
     while (cgroup_round(path, &error) > 0) {
         if (sl_clock_now_ns(clock) >= deadline)
-            return sl_error_set(err, SL_ERR_IO,
-                                "cannot remove cgroup '%s': %s", path,
-                                strerror(error));
+            return sl_error_set(err, SL_ERR_IO, "cannot remove cgroup '%s': %s",
+                                path, strerror(error));
         sl_clock_sleep_ns(clock, KILL_POLL_NS);
     }
     return 0;

@@ -25,15 +25,15 @@
 
 /* What to start. Every pointer is borrowed for the call. */
 typedef struct sl_netns_launch {
-    const char *hostname;     /* the host's own, in its UTS namespace */
-    const char *netns;        /* path of its network namespace */
-    const char *dir;          /* its directory: stays visible inside */
-    const char *hide;         /* mounts under this directory are not
-                                 copied in (the other hosts' namespaces);
-                                 NULL: those under /run only */
-    const char *log;          /* gets stdout and stderr (0600, truncated) */
-    const char *const *argv;  /* argv[0]: absolute path of the program */
-    const char *const *envp;  /* its whole environment */
+    const char *hostname;    /* the host's own, in its UTS namespace */
+    const char *netns;       /* path of its network namespace */
+    const char *dir;         /* its directory: stays visible inside */
+    const char *hide;        /* mounts under this directory are not
+                                copied in (the other hosts' namespaces);
+                                NULL: those under /run only */
+    const char *log;         /* gets stdout and stderr (0600, truncated) */
+    const char *const *argv; /* argv[0]: absolute path of the program */
+    const char *const *envp; /* its whole environment */
 } sl_netns_launch;
 
 /* Starts the program, detached from the caller (its own session). Returns

@@ -27,14 +27,14 @@ static char unavailable[512];
 
 /* What the machine looks like outside our root, to compare after. */
 typedef struct snapshot {
-    char links[4096];  /* the root namespace's links, " a b c " */
-    int docker_rules;  /* iptables rules naming DOCKER there */
+    char links[4096]; /* the root namespace's links, " a b c " */
+    int docker_rules; /* iptables rules naming DOCKER there */
 } snapshot;
 
 typedef struct fixture {
-    char root[64];     /* /run/sl-unit-PID: a lab of the test's own */
-    char tag[64];      /* its last part, the cgroup parent */
-    char tmp[64];      /* for state files */
+    char root[64]; /* /run/sl-unit-PID: a lab of the test's own */
+    char tag[64];  /* its last part, the cgroup parent */
+    char tmp[64];  /* for state files */
     sl_hypervisor *hv;
     char *image;
     snapshot before;
@@ -145,8 +145,7 @@ static void note_container_pids(fixture *f, const char *name)
             continue;
         snprintf(path, sizeof(path), "%s/%s/cgroup.procs", dir, e->d_name);
         procs = fopen(path, "r");
-        while (procs && fscanf(procs, "%d", &pid) == 1 &&
-               f->n_pids < MAX_PIDS)
+        while (procs && fscanf(procs, "%d", &pid) == 1 && f->n_pids < MAX_PIDS)
             f->pids[f->n_pids++] = pid;
         if (procs)
             fclose(procs);
@@ -167,8 +166,8 @@ static int leftovers(const fixture *f, char *why, size_t size)
     DIR *d;
     int n = 0;
 
-#define LEFT(...) (n++, snprintf(why + strlen(why), size - strlen(why), \
-                                 __VA_ARGS__))
+#define LEFT(...) \
+    (n++, snprintf(why + strlen(why), size - strlen(why), __VA_ARGS__))
     why[0] = '\0';
     if (access(f->root, F_OK) == 0)
         LEFT("directory %s; ", f->root);
@@ -180,8 +179,7 @@ static int leftovers(const fixture *f, char *why, size_t size)
         fclose(m);
     d = opendir("/sys/fs/cgroup");
     while (d && (e = readdir(d))) {
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", e->d_name,
-                 f->tag);
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", e->d_name, f->tag);
         if (e->d_name[0] != '.' && access(path, F_OK) == 0)
             LEFT("cgroup %s; ", path);
     }
@@ -280,12 +278,12 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_NETNS()                                       \
-    do {                                                   \
-        if (unavailable[0]) {                              \
-            print_message("skipped: %s\n", unavailable);   \
-            skip();                                        \
-        }                                                  \
+#define NEED_NETNS()                                     \
+    do {                                                 \
+        if (unavailable[0]) {                            \
+            print_message("skipped: %s\n", unavailable); \
+            skip();                                      \
+        }                                                \
     } while (0)
 
 static void make_host(fixture *f, sl_hypervisor *hv, const char *name)
@@ -315,8 +313,8 @@ static sl_docker_client *client_of(sl_hypervisor *hv, const char *name)
     sl_docker_client *c;
     sl_error err;
 
-    if (sl_hv_host_docker_endpoint(hv, name, endpoint, sizeof(endpoint),
-                                   &err) < 0)
+    if (sl_hv_host_docker_endpoint(hv, name, endpoint, sizeof(endpoint), &err) <
+        0)
         fail_msg("no endpoint for '%s': %s", name, err.message);
     cfg.host = endpoint;
     c = sl_docker_client_new(&cfg, &err);
@@ -328,8 +326,8 @@ static sl_docker_client *client_of(sl_hypervisor *hv, const char *name)
 /* Runs `sleep 1d` in a container of image bb:1. */
 static void run_sleeper(sl_docker_client *c)
 {
-    json_t *body = json_pack("{s:s, s:[s,s]}", "Image", "bb:1", "Cmd",
-                             "sleep", "1d");
+    json_t *body =
+        json_pack("{s:s, s:[s,s]}", "Image", "bb:1", "Cmd", "sleep", "1d");
     json_t *made, *started;
     char path[256];
     sl_error err;
@@ -366,11 +364,12 @@ static void netns_host_boots_a_real_dockerd_that_answers(void **state)
     assert_int_equal(info.state, SL_HV_STATE_STOPPED);
     boot_host(f->hv, "nx-a");
 
-    assert_int_equal(sl_hv_host_address(f->hv, "nx-a", SEC, addr,
-                                        sizeof(addr), &err), 0);
+    assert_int_equal(
+        sl_hv_host_address(f->hv, "nx-a", SEC, addr, sizeof(addr), &err), 0);
     assert_string_equal(addr, "10.88.0.2");
     assert_int_equal(sl_hv_host_docker_endpoint(f->hv, "nx-a", endpoint,
-                                                sizeof(endpoint), &err), 0);
+                                                sizeof(endpoint), &err),
+                     0);
     snprintf(want, sizeof(want), "unix://%s/nx-a/docker.sock", f->root);
     assert_string_equal(endpoint, want);
     assert_int_equal(sl_hv_host_inspect(f->hv, "nx-a", &info, &err), 0);
@@ -450,12 +449,12 @@ static void netns_failure_leaves_nothing(void **state)
     /* dockerd refuses an option: the boot fails, saying why. */
     hv = open_netns(f, bad, &err);
     assert_non_null(hv);
-    free(sl_hv_image_prepare(hv, &(sl_hv_image_spec){"swarmlab-base", NULL,
-                                                     NULL, NULL, 0}, &err));
+    free(sl_hv_image_prepare(
+        hv, &(sl_hv_image_spec){"swarmlab-base", NULL, NULL, NULL, 0}, &err));
     make_host(f, hv, "nx-bad");
     assert_int_equal(sl_hv_host_start(hv, "nx-bad", &err), 0);
-    assert_int_equal(sl_hv_host_wait_booted(hv, "nx-bad", BOOT_TIMEOUT,
-                                            &err), -1);
+    assert_int_equal(sl_hv_host_wait_booted(hv, "nx-bad", BOOT_TIMEOUT, &err),
+                     -1);
     assert_int_equal(err.code, SL_ERR_API);
     assert_non_null(strstr(err.message, "no-such-option"));
     assert_int_equal(sl_hv_host_destroy(hv, "nx-bad", &err), 0);
@@ -468,8 +467,8 @@ static void netns_failure_leaves_nothing(void **state)
     pid = sl_hv_netns_host_pid(f->hv, "nx-killed");
     assert_true(pid > 0);
     assert_int_equal(kill(pid, SIGKILL), 0);
-    assert_int_equal(sl_hv_host_wait_booted(f->hv, "nx-killed", BOOT_TIMEOUT,
-                                            &err), -1);
+    assert_int_equal(
+        sl_hv_host_wait_booted(f->hv, "nx-killed", BOOT_TIMEOUT, &err), -1);
     assert_int_equal(err.code, SL_ERR_API);
     assert_int_equal(sl_hv_host_destroy(f->hv, "nx-killed", &err), 0);
     assert_nothing_left(f);
@@ -481,11 +480,11 @@ static void netns_failure_leaves_nothing(void **state)
     spec.prefix = "nx";
     spec.managers.count = 1;
     spec.workers.count = 1;
-    assert_int_equal(sl_pipeline_swarm_create(hv, st, &spec, NULL, NULL,
-                                              NULL, &err), -1);
+    assert_int_equal(
+        sl_pipeline_swarm_create(hv, st, &spec, NULL, NULL, NULL, &err), -1);
     assert_int_equal(err.code, SL_ERR_API);
-    assert_int_equal(json_object_size(json_object_get(sl_state_root(st),
-                                                      "hosts")), 0);
+    assert_int_equal(
+        json_object_size(json_object_get(sl_state_root(st), "hosts")), 0);
     sl_state_free(st);
     sl_hypervisor_close(hv);
     assert_nothing_left(f);
@@ -513,7 +512,8 @@ static void netns_stopped_host_starts_again_with_its_data(void **state)
     assert_int_equal(info.state, SL_HV_STATE_STOPPED);
     assert_string_equal(info.docker_endpoint, "");
     assert_int_equal(sl_hv_host_docker_endpoint(f->hv, "nx-a", endpoint,
-                                                sizeof(endpoint), &err), -1);
+                                                sizeof(endpoint), &err),
+                     -1);
     assert_int_equal(err.code, SL_ERR_CONFLICT);
     assert_int_equal(sl_hv_host_wait_booted(f->hv, "nx-a", SEC, &err), -1);
     assert_int_equal(err.code, SL_ERR_CONFLICT);
@@ -626,8 +626,8 @@ int main(void)
             netns_stopped_host_starts_again_with_its_data, setup, teardown),
         cmocka_unit_test_setup_teardown(netns_failure_leaves_nothing, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(netns_two_hosts_reach_each_other,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(netns_two_hosts_reach_each_other, setup,
+                                        teardown),
     };
     int failed;
 
