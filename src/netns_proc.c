@@ -76,7 +76,7 @@ typedef struct plan {
     size_t n_detach;
     char **mkdirs; /* in order, on the new /run */
     size_t n_mkdirs;
-    bool bind_back; /* the host directory is under /run */
+    bool bind_back; /* the host directory is under /run or an overlay */
     char *overlay_opts[N_OVERLAYS];
     size_t hostname_len;
     int net_fd, log_fd, null_fd, report_fd;
@@ -203,6 +203,8 @@ static int plan_dirs(plan *p, const char *dir, sl_error *err)
         if (!p->overlay_opts[i])
             goto nomem;
     }
+    for (i = 0; i < N_OVERLAYS; i++)
+        p->bind_back = p->bind_back || under(dir, overlays[i].dir);
     if (!under(dir, "/run"))
         return 0;
     snprintf(path, sizeof(path), "%s", dir);
@@ -314,7 +316,8 @@ static void child_setup(const plan *p, const sl_netns_launch *l)
         child_fail(p, STEP_UNSHARE);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         child_fail(p, STEP_PRIVATE);
-    /* A copy of the host directory, to put back on the new /run. */
+    /* A copy of the host directory, to put back over the new /run or an
+     * overlay. */
     if (p->bind_back) {
         tree = open_tree(AT_FDCWD, l->dir, OPEN_TREE_CLONE | O_CLOEXEC);
         if (tree < 0)
@@ -329,14 +332,14 @@ static void child_setup(const plan *p, const sl_netns_launch *l)
         if (mkdir(p->mkdirs[i], 0700) < 0 && errno != EEXIST)
             child_fail(p, STEP_MKDIR);
     }
-    if (tree >= 0 &&
-        move_mount(tree, "", AT_FDCWD, l->dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        child_fail(p, STEP_BIND);
     for (i = 0; i < N_OVERLAYS; i++) {
         if (mount("overlay", overlays[i].dir, "overlay", 0,
                   p->overlay_opts[i]) < 0)
             child_fail(p, STEP_OVERLAY);
     }
+    if (tree >= 0 &&
+        move_mount(tree, "", AT_FDCWD, l->dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        child_fail(p, STEP_BIND);
     if (sethostname(l->hostname, p->hostname_len) < 0)
         child_fail(p, STEP_HOSTNAME);
     pid = fork();
