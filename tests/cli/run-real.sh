@@ -8,6 +8,8 @@
 #                 any other with fixtures/cli/session.expected
 #   --update      write the expected file instead of comparing
 #   --trace DIR   send the CLI through socat recorders: DIR/hostN.log
+#                 on ports SL_TRACE_PORT.. (default 23750..23753); the
+#                 session's silent polls bypass them
 #   SL_ARTIFACTS  on a mismatch, keep the transcripts and dockerd logs there
 #
 # Exit status: 0 when the transcript matches, 1 when it does not or the
@@ -51,8 +53,10 @@ if [ -n "$TRACE" ]; then
     mkdir -p "$TRACE"
     TRACE=$(cd "$TRACE" && pwd)
     for i in 0 1 2 3; do
-        eval "$("$REPO/ci/real-dockerd" record "$LAB" "$i" $((23750 + i)) "$TRACE/host$i.log")"
-        export "SL_HOST$i=$DOCKER_HOST"
+        eval "$("$REPO/ci/real-dockerd" record "$LAB" "$i" $((${SL_TRACE_PORT:-23750} + i)) "$TRACE/host$i.log")"
+        # Polls go straight to the socket: the traces hold the transcript's commands.
+        var=SL_HOST$i
+        export "SL_POLL_HOST$i=${!var}" "SL_HOST$i=$DOCKER_HOST"
     done
     unset DOCKER_HOST
 fi

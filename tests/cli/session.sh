@@ -10,6 +10,7 @@
 #   DOCKER       docker CLI to use (default: docker)
 #   SL_TIMEOUT   seconds to wait for each convergence (default 120)
 #   SL_RAW       if set, also write the raw transcript there
+#   SL_POLL_HOSTi  if set, the DOCKER_HOST used for the silent polls on host i
 #   --raw        print the raw transcript instead of the normalized one
 #
 # Transcript: for each command "hostN$ docker ARGS" (the command as typed,
@@ -71,9 +72,11 @@ show() {
     printf '%s' "$out"
 }
 
-# q I ARGS...: run docker on host I quietly (for polls and derived values).
+# q I ARGS...: run docker on host I quietly (for polls); through
+# SL_POLL_HOSTi when set, so that a traced session shows no polls.
 q() {
-    local var=SL_HOST$1
+    local var=SL_POLL_HOST$1
+    [ -n "${!var-}" ] || var=SL_HOST$1
     shift
     DOCKER_HOST=${!var} "$DOCKER" "$@" 2>/dev/null
 }
