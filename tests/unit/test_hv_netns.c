@@ -154,6 +154,24 @@ static void note_container_pids(fixture *f, const char *name)
         closedir(d);
 }
 
+/* The links of the lab namespace, " br0 v3 " , as `ip link` shows them. */
+static void lab_links(const fixture *f, char *out, size_t size)
+{
+    char cmd[256], name[64];
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "nsenter --net=%s/netns/%s ip -o link show | "
+             "awk -F': ' '{sub(/@.*/, \"\", $2); print $2}' | sort",
+             f->root, SL_HV_NETNS_LAB);
+    snprintf(out, size, " ");
+    p = popen(cmd, "r");
+    while (p && fscanf(p, "%63s", name) == 1)
+        snprintf(out + strlen(out), size - strlen(out), "%s ", name);
+    if (p)
+        pclose(p);
+}
+
 /* Describes what is left of the test's lab into 'why'; returns how many
  * things. */
 static int leftovers(const fixture *f, char *why, size_t size)
@@ -397,6 +415,7 @@ static void netns_destroy_leaves_nothing_behind(void **state)
 {
     fixture *f = *state;
     sl_docker_client *c;
+    char links[256];
     size_t n = 9;
     sl_hv_host_info *hosts;
     sl_error err;
@@ -415,9 +434,13 @@ static void netns_destroy_leaves_nothing_behind(void **state)
     note_container_pids(f, "nx-a");
     assert_true(f->n_pids >= 5); /* init, dockerd, containerd twice, sleep */
 
-    /* One host goes; the other keeps the lab. */
+    /* One host goes with its veth; the other keeps the lab. */
+    lab_links(f, links, sizeof(links));
+    assert_string_equal(links, " br0 lo v2 v3 ");
     assert_int_equal(sl_hv_host_destroy(f->hv, "nx-a", &err), 0);
     assert_int_equal(access(f->root, F_OK), 0);
+    lab_links(f, links, sizeof(links));
+    assert_string_equal(links, " br0 lo v3 ");
     hosts = sl_hv_host_list(f->hv, &n, &err);
     assert_non_null(hosts);
     assert_int_equal(n, 1);
