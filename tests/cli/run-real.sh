@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --update) UPDATE=1 ;;
     --trace) TRACE=$2; shift ;;
-    *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
     esac
     shift
 done
