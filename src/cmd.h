@@ -23,5 +23,6 @@ int sl_cmd_host(int argc, char **argv);
 int sl_cmd_swarm(int argc, char **argv);
 int sl_cmd_ls(int argc, char **argv);
 int sl_cmd_destroy(int argc, char **argv);
+int sl_cmd_run(int argc, char **argv);
 
 #endif /* SL_CMD_H */

@@ -15,6 +15,8 @@ static const sl_command commands[] = {
     {"destroy", "remove everything the state file records", sl_cmd_destroy},
     {"fake-dockerd", "serve simulated Docker hosts sharing one swarm",
      sl_cmd_fake_dockerd},
+    {"run", "run scenario files: build, break and check swarms",
+     sl_cmd_run},
 };
 
 static void usage(FILE *out)
