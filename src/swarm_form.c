@@ -209,6 +209,11 @@ int sl_swarm_verify(const sl_swarm_member *members, size_t n,
         const sl_swarm_member *m = find_member(members, n, node->hostname);
         bool manager = !strcmp(node->role, "manager");
 
+        if (!node->hostname[0]) {
+            sl_error_set(err, SL_ERR_API, "node '%s' has not described "
+                         "itself yet", node->id);
+            goto cleanup;
+        }
         if (!m) {
             sl_error_set(err, SL_ERR_CONFLICT,
                          "swarm has a node '%s' that was not asked for",
