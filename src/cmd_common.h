@@ -13,8 +13,8 @@
 /* Options every provisioning command takes. */
 typedef struct sl_cmd_env {
     const char *command;    /* "swarm create", for messages */
-    const char *hypervisor; /* "fake" or "libvirt"; NULL: the state's,
-                               else "fake" */
+    const char *hypervisor; /* "fake", "libvirt" or "netns"; NULL: the
+                               state's, else "fake" */
     const char *uri;        /* libvirt URI, or NULL */
     const char *state_path; /* or NULL for the default */
     char *default_state_path;
@@ -49,7 +49,8 @@ enum {
     {"help", no_argument, NULL, 'h'}
 
 #define SL_CMD_COMMON_HELP                                                  \
-    "  --hypervisor NAME  fake (default) or libvirt\n"                     \
+    "  --hypervisor NAME  fake (default), libvirt, or netns (real dockerd\n" \
+    "                     hosts in network namespaces; needs root)\n"     \
     "  --uri URI          libvirt URI (default: $LIBVIRT_DEFAULT_URI);\n"   \
     "                     test:///... pairs each domain with a fake\n"      \
     "                     Docker daemon\n"                                  \
