@@ -133,7 +133,9 @@ typedef struct sl_hv_options {
 /* Where a base image comes from. */
 typedef struct sl_hv_image_spec {
     const char *name;   /* its name in the backend's store: "swarmlab-base" */
-    const char *source; /* a local disk image file to import; NULL: the
+    const char *source; /* a local disk image file to import, or the
+                           directory of a built kernel and initramfs
+                           (image_build.h) to boot directly; NULL: the
                            image 'name' the backend has, else an empty one
                            of 'size_gib' (the fake makes one as if built) */
     const char *format; /* "qcow2" (NULL) or "raw" */
