@@ -130,16 +130,16 @@ static const char *judge(rn_ctx *c, const char *where, const char *what,
     if (!must_fail) {
         if (rc == 0)
             return "ok";
-        snprintf(expected, sizeof(expected), "%s succeeds", what);
+        snprintf(expected, sizeof(expected), "%s to succeed", what);
         sl__rn_fail(c, where, expected, err->message);
         c->halted = true;
         return "failed";
     }
     if (want)
-        snprintf(expected, sizeof(expected), "%s fails with '%s'", what,
+        snprintf(expected, sizeof(expected), "%s to fail with '%s'", what,
                  want);
     else
-        snprintf(expected, sizeof(expected), "%s fails", what);
+        snprintf(expected, sizeof(expected), "%s to fail", what);
     if (rc == 0) {
         sl__rn_fail(c, where, expected, "it succeeded");
         return "ok";
@@ -275,6 +275,31 @@ static size_t hosts_left(rn_ctx *c, char *names, size_t size)
                                                    "hosts"));
 }
 
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A copy of 'obj' with its keys in order: threads fill it in any. */
+static json_t *sorted_keys(json_t *obj)
+{
+    size_t n = json_object_size(obj), k = 0;
+    const char **keys = calloc(n + 1, sizeof(*keys));
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+
+    if (!keys)
+        return out;
+    json_object_foreach(obj, key, v)
+        keys[k++] = key;
+    qsort(keys, n, sizeof(*keys), by_string);
+    for (k = 0; k < n; k++)
+        json_object_set(out, keys[k], json_object_get(obj, keys[k]));
+    free(keys);
+    return out;
+}
+
 /* Whether the build must fail: expect.failure says so, or a boot fault
  * that must fail; with the message it names and where it is asked. */
 static void build_wants(rn_ctx *c, bool *must_fail, const char **want,
@@ -376,7 +401,7 @@ static void build(rn_ctx *c)
     }
     pthread_mutex_lock(&c->lock);
     if (json_object_size(c->retries))
-        json_object_set(step, "boot_retries", c->retries);
+        json_object_set_new(step, "boot_retries", sorted_keys(c->retries));
     json_decref(c->retries);
     c->retries = NULL;
     pthread_mutex_unlock(&c->lock);
@@ -486,7 +511,7 @@ static void teardown(rn_ctx *c)
     }
     step = step_begin(c, "teardown", NULL);
     if (sl_pipeline_destroy(c->hv, c->st, sl__rn_progress, c, &err) < 0) {
-        sl__rn_fail(c, "teardown", "everything made is destroyed",
+        sl__rn_fail(c, "teardown", "everything made to be destroyed",
                     err.message);
         step_end(c, step, "failed", err.message);
         return;
@@ -513,11 +538,11 @@ static void run(rn_ctx *c)
 
     sl_error_clear(&err);
     if (make_dir(c, &err) < 0 || sl__rn_open_backend(c, &err) < 0) {
-        sl__rn_fail(c, "backend", "the backend opens", err.message);
+        sl__rn_fail(c, "backend", "the backend to open", err.message);
         return;
     }
     if (sl__rn_boot_faults(c, &err) < 0) {
-        sl__rn_fail(c, "faults", "the boot faults are set", err.message);
+        sl__rn_fail(c, "faults", "the boot faults to be set", err.message);
         return;
     }
     build(c);
@@ -694,84 +719,4 @@ const char *sl_run_outcome_name(sl_run_outcome o)
     case SL_RUN_SKIP: return "skip";
     }
     return "?";
-}
-
-/* Many scenarios ---------------------------------------------------------- */
-
-typedef struct run_pool {
-    const sl_scenario *const *scenarios;
-    size_t n;
-    const sl_run_options *opts;
-    sl_run_result *results;
-    size_t next;
-    pthread_mutex_t take;      /* guards 'next' and 'err' */
-    pthread_mutex_t report;    /* one callback at a time */
-    int rc;
-    sl_error err;
-} run_pool;
-
-static void *pool_worker(void *arg)
-{
-    run_pool *p = arg;
-
-    for (;;) {
-        sl_error err;
-        size_t i;
-
-        pthread_mutex_lock(&p->take);
-        i = p->next++;
-        pthread_mutex_unlock(&p->take);
-        if (i >= p->n)
-            return NULL;
-        if (p->opts->on_start) {
-            pthread_mutex_lock(&p->report);
-            p->opts->on_start(i, p->scenarios[i], p->opts->data);
-            pthread_mutex_unlock(&p->report);
-        }
-        if (sl_run_scenario(p->scenarios[i], p->opts, &p->results[i],
-                            &err) < 0) {
-            pthread_mutex_lock(&p->take);
-            if (p->rc == 0)
-                p->err = err;
-            p->rc = -1;
-            pthread_mutex_unlock(&p->take);
-        }
-        if (p->opts->on_done) {
-            pthread_mutex_lock(&p->report);
-            p->opts->on_done(i, &p->results[i], p->opts->data);
-            pthread_mutex_unlock(&p->report);
-        }
-    }
-}
-
-int sl_run_all(const sl_scenario *const *scenarios, size_t n,
-               const sl_run_options *opts, sl_run_result *results,
-               sl_error *err)
-{
-    run_pool p = {scenarios, n, opts, results, 0,
-                  PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 0,
-                  {0}};
-    size_t jobs = opts->jobs > 1 ? (size_t)opts->jobs : 1;
-    pthread_t *threads;
-    size_t started = 0;
-
-    memset(results, 0, n * sizeof(*results));
-    if (jobs > n)
-        jobs = n ? n : 1;
-    threads = calloc(jobs, sizeof(*threads));
-    if (!threads)
-        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < jobs; i++) {
-        if (pthread_create(&threads[i], NULL, pool_worker, &p) != 0)
-            break;
-        started++;
-    }
-    if (started == 0)
-        pool_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    free(threads);
-    if (p.rc < 0)
-        *err = p.err;
-    return p.rc;
 }

@@ -117,10 +117,12 @@ typedef struct sl_run_options {
 int sl_run_scenario(const sl_scenario *sc, const sl_run_options *opts,
                     sl_run_result *out, sl_error *err);
 
-/* Runs 'n' scenarios, up to opts->jobs at once; results[i] is the result
- * of scenarios[i] and the caller clears each. Scenarios on a backend
- * other than the fake run one at a time (they share the hypervisor's
- * names). Returns 0, or -1 with 'err' filled when threads cannot start. */
+/* Runs 'n' scenarios, up to opts->jobs at once, each in a process of its
+ * own when more than one; results[i] is the result of scenarios[i] and the
+ * caller clears each. Scenarios on a backend other than the fake and
+ * libvirt's test driver run one at a time (they share the machine's host
+ * names). A run that dies fails its scenario alone. Returns 0, or -1 with
+ * 'err' filled when processes cannot start. */
 int sl_run_all(const sl_scenario *const *scenarios, size_t n,
                const sl_run_options *opts, sl_run_result *results,
                sl_error *err);

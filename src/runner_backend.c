@@ -315,3 +315,14 @@ int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
     *extras = copy;
     return 0;
 }
+
+bool sl__rn_shares_names(const sl_scenario *sc, const sl_run_options *opts)
+{
+    rn_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    c.sc = sc;
+    c.opts = opts;
+    sl__rn_choose_backend(&c);
+    return !c.fake && !c.test_driver;
+}

@@ -99,6 +99,10 @@ char *sl__rn_unsupported(rn_ctx *c);
 /* Picks the backend, URI, pool and seed from the scenario and options. */
 void sl__rn_choose_backend(rn_ctx *c);
 
+/* Whether 'sc' runs on a machine whose host names other runs share: any
+ * backend but the fake and libvirt's test driver. */
+bool sl__rn_shares_names(const sl_scenario *sc, const sl_run_options *opts);
+
 /* Opens the backend with its clock, fake configuration or paired fake
  * daemons. Returns 0, or -1 with 'err' filled. */
 int sl__rn_open_backend(rn_ctx *c, sl_error *err);

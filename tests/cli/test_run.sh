@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# swarmlab run end to end: the scenario library, bad input, jobs, reports, libvirt's test driver.
+set -u
+
+: "${SWARMLAB:?path of the built swarmlab command}"
+: "${SL_SOURCE_DIR:?path of the source tree}"
+cd "$SL_SOURCE_DIR" || exit 2
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+failures=0
+checks=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# Runs the command, keeps stdout, stderr and the exit code.
+run() {
+    checks=$((checks + 1))
+    "$SWARMLAB" "$@" >"$work/out" 2>"$work/err"
+    code=$?
+}
+
+expect_code() {
+    [ "$code" = "$1" ] || fail "$2: exit $code, expected $1: $(cat "$work/err")"
+}
+
+# A JSON report without its wall-clock fields.
+strip_wall() {
+    grep -v '"wall_' "$1"
+}
+
+nothing_provisioned() {
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left $(ls "$TMPDIR")"
+}
+
+# The library on the fakes: every scenario passes.
+run run scenarios/ --json "$work/one.json" --tap "$work/one.tap" \
+    --junit "$work/one.xml"
+expect_code 0 "run scenarios/"
+n=$(ls scenarios/*.json | wc -l)
+[ "$(grep -c '^ok ' "$work/out")" = "$n" ] ||
+    fail "expected $n ok lines: $(cat "$work/out")"
+grep -q "^$n passed, 0 failed, 0 skipped in " "$work/out" ||
+    fail "no totals line: $(tail -1 "$work/out")"
+nothing_provisioned "run scenarios/"
+
+# The same with four at once: the same results, the same JSON report but
+# for wall-clock fields.
+run run scenarios/ --jobs 4 --json "$work/four.json"
+expect_code 0 "run scenarios/ --jobs 4"
+strip_wall "$work/one.json" >"$work/one.stripped"
+strip_wall "$work/four.json" >"$work/four.stripped"
+cmp -s "$work/one.stripped" "$work/four.stripped" ||
+    fail "--jobs 4 report differs: $(diff "$work/one.stripped" \
+        "$work/four.stripped" | head -20)"
+grep -q '"virtual_ms": ' "$work/one.json" || fail "JSON report lacks times"
+
+# TAP and JUnit reports.
+checks=$((checks + 1))
+head -2 "$work/one.tap" | tr '\n' ' ' | grep -q "^TAP version 13 1\.\.$n " ||
+    fail "TAP header: $(head -2 "$work/one.tap")"
+[ "$(grep -c '^ok [0-9]* - ' "$work/one.tap")" = "$n" ] ||
+    fail "TAP lacks $n test points: $(cat "$work/one.tap")"
+[ "$(grep -c '<testcase ' "$work/one.xml")" = "$n" ] ||
+    fail "JUnit lacks $n testcases"
+if command -v xmllint >/dev/null 2>&1; then
+    xmllint --noout "$work/one.xml" || fail "JUnit report is not XML"
+fi
+
+# A wrong expectation: exit 1, with what was observed.
+cat >"$work/wrong.json" <<'EOF'
+{"name": "wrong", "swarm": {"managers": {"count": 1}, "workers": {"count": 3}},
+ "deploy": {"services": [{"name": "web", "image": "nginx", "replicas": 3}]},
+ "expect": {"services": [{"name": "web", "running": 4}]}}
+EOF
+run run "$work/wrong.json" scenarios/seed-swarm.json
+expect_code 1 "a wrong expectation"
+grep -q "^FAIL  wrong " "$work/out" || fail "no FAIL line: $(cat "$work/out")"
+grep -q "expect.services\[0\]: expected 'web': 4 running tasks" "$work/out" ||
+    fail "no failed expectation: $(cat "$work/out")"
+grep -q "observed: 3 running (" "$work/out" ||
+    fail "no observed value: $(cat "$work/out")"
+grep -q "^ok    seed-swarm " "$work/out" || fail "seed-swarm did not run"
+
+# Unusable input: exit 2 with the loader's message, nothing provisioned,
+# not even the good files given with it.
+for f in fixtures/scenarios/bad/*.json; do
+    name=$(basename "$f")
+    checks=$((checks + 1))
+    (cd fixtures/scenarios/bad &&
+        "$SWARMLAB" run "$SL_SOURCE_DIR/scenarios/seed-swarm.json" "$name" \
+            >"$work/out" 2>"$work/err")
+    code=$?
+    [ "$code" = 2 ] || fail "$name: exit $code, expected 2"
+    [ "$(cat "$work/err")" = "swarmlab run: $(cat "${f%.json}.expected")" ] ||
+        fail "$name: stderr '$(cat "$work/err")', expected 'swarmlab run:" \
+            "$(cat "${f%.json}.expected")'"
+    [ -s "$work/out" ] && fail "$name: something ran: $(cat "$work/out")"
+done
+nothing_provisioned "bad scenarios"
+
+run run "$work/missing.json"
+expect_code 2 "a missing file"
+grep -q "^swarmlab run: .*missing.json" "$work/err" ||
+    fail "missing file: $(cat "$work/err")"
+run run scenarios/ --jobs 0
+expect_code 2 "--jobs 0"
+run run
+expect_code 2 "no file"
+run run --help
+expect_code 0 "--help"
+grep -q -- "--hypervisor NAME" "$work/out" || fail "--help lacks --hypervisor"
+
+# libvirt's test driver: the scenarios whose faults it can produce pass,
+# the seed scenario among them; the others are skipped with the reason.
+run run scenarios/ --hypervisor libvirt --uri test:///default \
+    --json "$work/libvirt.json"
+expect_code 0 "run scenarios/ on test:///default"
+grep -q "^ok    seed-swarm " "$work/out" ||
+    fail "seed-swarm did not pass on test:///default: $(cat "$work/out")"
+grep -q "^skip  boot-retry  .*boot-failure: 'libvirt' cannot make a boot fail" \
+    "$work/out" || fail "boot-retry not skipped: $(cat "$work/out")"
+grep -q "^FAIL" "$work/out" && fail "failures on test:///default: $(cat "$work/out")"
+grep -q '"backend": "libvirt"' "$work/libvirt.json" ||
+    fail "the JSON report does not name libvirt"
+nothing_provisioned "test:///default"
+
+echo "$((checks - failures < 0 ? 0 : checks - failures)) passed, $failures failed"
+[ "$failures" = 0 ]
