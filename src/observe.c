@@ -1,4 +1,4 @@
-/* Observing a scenario's swarm from one of its managers, and showing it in reports. */
+/* A scenario's swarm as one of its managers sees it, and as reports show it. */
 #include "runner_int.h"
 
 #include <stdio.h>
@@ -42,8 +42,8 @@ static int list_from(rn_ctx *c, rn_host *h, rn_view *v, sl_error *err)
     return 0;
 }
 
-/* Managers that run, answer and are in the swarm first; then, with short
- * time limits, those whose daemon stopped answering. */
+/* The managers that run, answer and are in the swarm; when there is none,
+ * with short time limits, those whose daemon stopped answering. */
 void sl__rn_observe(rn_ctx *c, rn_view *v)
 {
     bool tried = false;
@@ -51,7 +51,7 @@ void sl__rn_observe(rn_ctx *c, rn_view *v)
 
     sl__rn_view_clear(v);
     v->no_manager = true;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 2 && (pass == 0 || v->no_manager); pass++) {
         for (size_t i = 0; i < c->sc->n_hosts; i++) {
             rn_host *h = &c->hosts[i];
             bool ask = pass == 0 ? sl__rn_usable(h)

@@ -82,7 +82,7 @@ int sl_report_save_json(const json_t *report, const char *path,
     return sl_report_close(f, path, err);
 }
 
-/* Terminal ------------------------------------------------------------------ */
+/* Terminal ----------------------------------------------------------------- */
 
 static void seconds(char *buf, size_t size, int64_t ns)
 {

@@ -1,4 +1,4 @@
-/* The scenario runner: one isolated swarm per scenario, built, broken and checked. */
+/* The scenario runner: one swarm per scenario, built, broken and checked. */
 #include "runner_int.h"
 
 #include <dirent.h>
@@ -117,9 +117,9 @@ static void step_not_run(rn_ctx *c, const char *name,
 }
 
 /*
- * Judges a step that must fail with 'want' in its message (want_step) or
- * must succeed. Returns the step's outcome. An unexpected failure halts
- * the scenario.
+ * Judges a step that must fail ('must_fail', with 'want' in its message
+ * when not NULL) or succeed. Returns the step's outcome. An unexpected
+ * failure halts the scenario.
  */
 static const char *judge(rn_ctx *c, const char *where, const char *what,
                          bool must_fail, const char *want, int rc,
@@ -271,8 +271,14 @@ static size_t hosts_left(rn_ctx *c, char *names, size_t size)
         left++;
     }
     free(list);
-    return left + json_object_size(json_object_get(sl_state_root(c->st),
-                                                   "hosts"));
+    if (json_object_size(json_object_get(sl_state_root(c->st), "hosts"))) {
+        size_t len = strlen(names);
+
+        snprintf(names + len, size - len, "%sthe state file records hosts",
+                 left ? "; " : "");
+        left++;
+    }
+    return left;
 }
 
 static int by_string(const void *a, const void *b)
@@ -506,7 +512,8 @@ static void teardown(rn_ctx *c)
     sl_error err;
 
     if (c->opts->keep) {
-        sl__rn_note(c, "kept: state file '%s'", sl_state_path(c->st));
+        sl__rn_note(c, "kept: state file '%s'%s", sl_state_path(c->st),
+                    c->fake ? " (the fake's hosts end with the run)" : "");
         return;
     }
     step = step_begin(c, "teardown", NULL);

@@ -1,4 +1,4 @@
-/* The scenario runner: one isolated swarm per scenario, built, broken and checked. */
+/* The scenario runner: one swarm per scenario, built, broken and checked. */
 #ifndef SL_RUNNER_H
 #define SL_RUNNER_H
 

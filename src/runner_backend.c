@@ -1,4 +1,4 @@
-/* The runner's backends: which faults each can produce, opening one, boot faults. */
+/* The runner's backends: the faults each can produce, opening, boot faults. */
 #include "runner_int.h"
 
 #include <stdio.h>

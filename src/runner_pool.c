@@ -1,4 +1,4 @@
-/* Running many scenarios: one after another, or each in a process of its own. */
+/* Many scenarios: one after another, or each in a process of its own. */
 #include "runner_int.h"
 
 #include <errno.h>

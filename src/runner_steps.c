@@ -1,4 +1,4 @@
-/* The runner's steps through the Docker API: deploy, drain, scale, update, joins. */
+/* The runner's steps through the Docker API: deploy, drain, scale, joins. */
 #include "runner_int.h"
 
 #include <stdio.h>

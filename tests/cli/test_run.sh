@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# swarmlab run end to end: the scenario library, bad input, jobs, reports, libvirt's test driver.
+# swarmlab run end to end: the library, bad input, jobs, reports, test driver.
 set -u
 
 : "${SWARMLAB:?path of the built swarmlab command}"
@@ -122,10 +122,12 @@ grep -q "^ok    seed-swarm " "$work/out" ||
     fail "seed-swarm did not pass on test:///default: $(cat "$work/out")"
 grep -q "^skip  boot-retry  .*boot-failure: 'libvirt' cannot make a boot fail" \
     "$work/out" || fail "boot-retry not skipped: $(cat "$work/out")"
-grep -q "^FAIL" "$work/out" && fail "failures on test:///default: $(cat "$work/out")"
+grep -q "^FAIL" "$work/out" &&
+    fail "failures on test:///default: $(cat "$work/out")"
 grep -q '"backend": "libvirt"' "$work/libvirt.json" ||
     fail "the JSON report does not name libvirt"
 nothing_provisioned "test:///default"
 
-echo "$((checks - failures < 0 ? 0 : checks - failures)) passed, $failures failed"
+passed=$((checks - failures < 0 ? 0 : checks - failures))
+echo "$passed passed, $failures failed"
 [ "$failures" = 0 ]

@@ -122,7 +122,7 @@ static const char *report_string(const sl_run_result *r, const char *key)
     return json_string_value(json_object_get(r->report, key));
 }
 
-/* The library ----------------------------------------------------------------- */
+/* The library -------------------------------------------------------------- */
 
 static void every_library_scenario_passes_on_the_fakes(void **state)
 {
@@ -222,7 +222,7 @@ static void another_seed_gives_other_ids(void **state)
     sl_scenario_free(sc);
 }
 
-/* Failures ------------------------------------------------------------------- */
+/* Failures ----------------------------------------------------------------- */
 
 static void wrong_expectation_fails_with_the_observed_value(void **state)
 {
@@ -375,7 +375,7 @@ static void failed_build_leaves_nothing(void **state)
     sl_scenario_free(sc);
 }
 
-/* Faults --------------------------------------------------------------------- */
+/* Faults ------------------------------------------------------------------- */
 
 static void fault_the_backend_cannot_produce_is_skipped(void **state)
 {
@@ -541,7 +541,7 @@ static void host_bigger_than_the_test_machine_is_skipped(void **state)
     sl_scenario_free(sc);
 }
 
-/* Reports -------------------------------------------------------------------- */
+/* Reports ------------------------------------------------------------------ */
 
 /* A pass, a failure and a skip, with text that needs escaping. */
 static void three_results(sl_run_result r[3])
@@ -683,7 +683,7 @@ static void json_report_counts_and_lists_every_scenario(void **state)
         sl_run_result_clear(&r[i]);
 }
 
-/* The command ---------------------------------------------------------------- */
+/* The command -------------------------------------------------------------- */
 
 /* The swarmlab command beside the tests' directory, or NULL. */
 static const char *command_path(char *buf, size_t size)
