@@ -780,6 +780,48 @@ int sl__docker_do(sl_docker_client *c, const char *method,
     return 0;
 }
 
+json_t *sl__docker_ref_json(sl_docker_client *c, const char *method,
+                            const char *base, const char *ref,
+                            const char *tail, json_t *body, json_type expect,
+                            sl_error *err)
+{
+    char *path = sl__docker_ref_path(base, ref, tail, err);
+    json_t *out;
+
+    if (!path)
+        return NULL;
+    out = sl__docker_json(c, method, path, body, false, expect, err);
+    free(path);
+    return out;
+}
+
+int sl__docker_ref_do(sl_docker_client *c, const char *method,
+                      const char *base, const char *ref, const char *tail,
+                      json_t *body, sl_error *err)
+{
+    json_t *v = sl__docker_ref_json(c, method, base, ref, tail, body,
+                                    JSON_NULL, err);
+
+    if (!v)
+        return -1;
+    json_decref(v);
+    return 0;
+}
+
+json_t *sl__docker_list_json(sl_docker_client *c, const char *base,
+                             const sl_docker_filter *filters, size_t n,
+                             const char *tail, sl_error *err)
+{
+    char *path = sl__docker_list_path(base, filters, n, tail, err);
+    json_t *arr;
+
+    if (!path)
+        return NULL;
+    arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
+    free(path);
+    return arr;
+}
+
 int sl__docker_bad_answer(sl_docker_client *c, const char *method,
                           const char *path_query, const char *what,
                           sl_error *err)

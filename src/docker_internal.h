@@ -62,6 +62,22 @@ int sl__docker_do(sl_docker_client *c, const char *method,
                   const char *path_query, json_t *body, bool secret,
                   sl_error *err);
 
+/* sl__docker_json() and sl__docker_do() on sl__docker_ref_path('base',
+ * 'ref', 'tail'), with no secret in 'body'. */
+json_t *sl__docker_ref_json(sl_docker_client *c, const char *method,
+                            const char *base, const char *ref,
+                            const char *tail, json_t *body, json_type expect,
+                            sl_error *err);
+int sl__docker_ref_do(sl_docker_client *c, const char *method,
+                      const char *base, const char *ref, const char *tail,
+                      json_t *body, sl_error *err);
+
+/* GET of sl__docker_list_path('base', 'filters', 'n', 'tail'): the array
+ * answered, a new reference. */
+json_t *sl__docker_list_json(sl_docker_client *c, const char *base,
+                             const sl_docker_filter *filters, size_t n,
+                             const char *tail, sl_error *err);
+
 /* Fills 'err' with SL_ERR_PROTOCOL for an answer to 'method' 'path' that
  * lacks or mistypes 'what'. Always returns -1. */
 int sl__docker_bad_answer(sl_docker_client *c, const char *method,

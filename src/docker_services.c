@@ -196,32 +196,26 @@ sl_docker_service_list *sl_docker_services_list(sl_docker_client *c,
                                                 size_t n, bool status,
                                                 sl_error *err)
 {
-    char *path = sl__docker_list_path("/services", f, n,
-                                      status ? "status=true" : NULL, err);
-    json_t *arr = NULL;
+    json_t *arr = sl__docker_list_json(c, "/services", f, n,
+                                       status ? "status=true" : NULL, err);
     sl_docker_service_list *list = NULL;
 
-    if (path)
-        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
     if (arr)
         list = sl__docker_service_list_parse(arr, err);
     json_decref(arr);
-    free(path);
     return list;
 }
 
 sl_docker_service *sl_docker_service_inspect(sl_docker_client *c,
                                              const char *ref, sl_error *err)
 {
-    char *path = sl__docker_ref_path("/services/", ref,
-                                     "?insertDefaults=false", err);
-    json_t *obj = NULL;
+    json_t *obj = sl__docker_ref_json(c, "GET", "/services/", ref,
+                                      "?insertDefaults=false", NULL,
+                                      JSON_OBJECT, err);
     sl_docker_service *svc = NULL;
 
-    if (path)
-        obj = sl__docker_json(c, "GET", path, NULL, false, JSON_OBJECT, err);
     if (!obj)
-        goto cleanup;
+        return NULL;
     svc = calloc(1, sizeof(*svc));
     if (!svc) {
         nomem(err);
@@ -229,10 +223,7 @@ sl_docker_service *sl_docker_service_inspect(sl_docker_client *c,
         free(svc);
         svc = NULL;
     }
-
-cleanup:
     json_decref(obj);
-    free(path);
     return svc;
 }
 
@@ -240,16 +231,9 @@ int sl_docker_service_update(sl_docker_client *c, const char *id,
                              uint64_t version, json_t *spec, sl_error *err)
 {
     char tail[48];
-    char *path;
-    int ret;
 
     snprintf(tail, sizeof(tail), "/update?version=%" PRIu64, version);
-    path = sl__docker_ref_path("/services/", id, tail, err);
-    if (!path)
-        return -1;
-    ret = sl__docker_do(c, "POST", path, spec, false, err);
-    free(path);
-    return ret;
+    return sl__docker_ref_do(c, "POST", "/services/", id, tail, spec, err);
 }
 
 int sl_docker_service_scale(sl_docker_client *c, const char *ref,
@@ -285,14 +269,8 @@ cleanup:
 int sl_docker_service_remove(sl_docker_client *c, const char *ref,
                              sl_error *err)
 {
-    char *path = sl__docker_ref_path("/services/", ref, NULL, err);
-    int ret;
-
-    if (!path)
-        return -1;
-    ret = sl__docker_do(c, "DELETE", path, NULL, false, err);
-    free(path);
-    return ret;
+    return sl__docker_ref_do(c, "DELETE", "/services/", ref, NULL, NULL,
+                             err);
 }
 
 /* Tasks ------------------------------------------------------------------- */
@@ -301,16 +279,12 @@ sl_docker_task_list *sl_docker_tasks_list(sl_docker_client *c,
                                           const sl_docker_filter *filters,
                                           size_t n, sl_error *err)
 {
-    char *path = sl__docker_list_path("/tasks", filters, n, NULL, err);
-    json_t *arr = NULL;
+    json_t *arr = sl__docker_list_json(c, "/tasks", filters, n, NULL, err);
     sl_docker_task_list *list = NULL;
 
-    if (path)
-        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
     if (arr)
         list = sl__docker_task_list_parse(arr, err);
     json_decref(arr);
-    free(path);
     return list;
 }
 
@@ -366,28 +340,18 @@ sl_docker_network_list *sl_docker_networks_list(sl_docker_client *c,
                                                 const sl_docker_filter *f,
                                                 size_t n, sl_error *err)
 {
-    char *path = sl__docker_list_path("/networks", f, n, NULL, err);
-    json_t *arr = NULL;
+    json_t *arr = sl__docker_list_json(c, "/networks", f, n, NULL, err);
     sl_docker_network_list *list = NULL;
 
-    if (path)
-        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
     if (arr)
         list = sl__docker_network_list_parse(arr, err);
     json_decref(arr);
-    free(path);
     return list;
 }
 
 int sl_docker_network_remove(sl_docker_client *c, const char *ref,
                              sl_error *err)
 {
-    char *path = sl__docker_ref_path("/networks/", ref, NULL, err);
-    int ret;
-
-    if (!path)
-        return -1;
-    ret = sl__docker_do(c, "DELETE", path, NULL, false, err);
-    free(path);
-    return ret;
+    return sl__docker_ref_do(c, "DELETE", "/networks/", ref, NULL, NULL,
+                             err);
 }

@@ -165,30 +165,24 @@ sl_docker_node_list *sl_docker_nodes_list(sl_docker_client *c,
                                           const sl_docker_filter *filters,
                                           size_t n, sl_error *err)
 {
-    char *path = sl__docker_list_path("/nodes", filters, n, NULL, err);
-    json_t *arr = NULL;
+    json_t *arr = sl__docker_list_json(c, "/nodes", filters, n, NULL, err);
     sl_docker_node_list *list = NULL;
 
-    if (path)
-        arr = sl__docker_json(c, "GET", path, NULL, false, JSON_ARRAY, err);
     if (arr)
         list = sl__docker_node_list_parse(arr, err);
     json_decref(arr);
-    free(path);
     return list;
 }
 
 sl_docker_node *sl_docker_node_inspect(sl_docker_client *c, const char *ref,
                                        sl_error *err)
 {
-    char *path = sl__docker_ref_path("/nodes/", ref, NULL, err);
-    json_t *obj = NULL;
+    json_t *obj = sl__docker_ref_json(c, "GET", "/nodes/", ref, NULL, NULL,
+                                      JSON_OBJECT, err);
     sl_docker_node *node = NULL;
 
-    if (path)
-        obj = sl__docker_json(c, "GET", path, NULL, false, JSON_OBJECT, err);
     if (!obj)
-        goto cleanup;
+        return NULL;
     node = calloc(1, sizeof(*node));
     if (!node) {
         nomem(err);
@@ -196,10 +190,7 @@ sl_docker_node *sl_docker_node_inspect(sl_docker_client *c, const char *ref,
         free(node);
         node = NULL;
     }
-
-cleanup:
     json_decref(obj);
-    free(path);
     return node;
 }
 
@@ -208,16 +199,9 @@ static int node_update_json(sl_docker_client *c, const char *id,
                             uint64_t version, json_t *spec, sl_error *err)
 {
     char tail[48];
-    char *path;
-    int ret;
 
     snprintf(tail, sizeof(tail), "/update?version=%" PRIu64, version);
-    path = sl__docker_ref_path("/nodes/", id, tail, err);
-    if (!path)
-        return -1;
-    ret = sl__docker_do(c, "POST", path, spec, false, err);
-    free(path);
-    return ret;
+    return sl__docker_ref_do(c, "POST", "/nodes/", id, tail, spec, err);
 }
 
 int sl_docker_node_update(sl_docker_client *c, const char *id,
@@ -291,13 +275,6 @@ cleanup:
 int sl_docker_node_remove(sl_docker_client *c, const char *ref, bool force,
                           sl_error *err)
 {
-    char *path = sl__docker_ref_path("/nodes/", ref,
-                                     force ? "?force=1" : NULL, err);
-    int ret;
-
-    if (!path)
-        return -1;
-    ret = sl__docker_do(c, "DELETE", path, NULL, false, err);
-    free(path);
-    return ret;
+    return sl__docker_ref_do(c, "DELETE", "/nodes/", ref,
+                             force ? "?force=1" : NULL, NULL, err);
 }
