@@ -119,6 +119,57 @@ bool sl__rn_view_settled(const rn_view *v)
     return true;
 }
 
+/* Whether running task 't' runs with 'image' (when not NULL) and every
+ * "KEY=value" of 'env'. */
+static bool task_has(const sl_docker_task *t, const char *image,
+                     const char *const *env, size_t n_env)
+{
+    json_t *cs = json_object_get(json_object_get(t->raw, "Spec"),
+                                 "ContainerSpec");
+    const char *has = json_string_value(json_object_get(cs, "Image"));
+    json_t *task_env = json_object_get(cs, "Env");
+
+    if (image && (!has || strcmp(has, image)))
+        return false;
+    for (size_t i = 0; i < n_env; i++) {
+        bool found = false;
+        size_t k;
+        json_t *v;
+
+        json_array_foreach(task_env, k, v) {
+            const char *kv = json_string_value(v);
+
+            found = found || (kv && !strcmp(kv, env[i]));
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+size_t sl__rn_updated(const rn_view *v, const char *service,
+                      const char *image, const char *const *env,
+                      size_t n_env, size_t *running)
+{
+    const char *id = NULL;
+    size_t updated = 0;
+
+    *running = 0;
+    for (size_t i = 0; v->services && i < v->services->count; i++) {
+        if (!strcmp(v->services->items[i].name, service))
+            id = v->services->items[i].id;
+    }
+    for (size_t i = 0; id && v->tasks && i < v->tasks->count; i++) {
+        const sl_docker_task *t = &v->tasks->items[i];
+
+        if (strcmp(t->service_id, id) || !sl__rn_task_runs(v, t))
+            continue;
+        (*running)++;
+        updated += task_has(t, image, env, n_env);
+    }
+    return updated;
+}
+
 /* The report ----------------------------------------------------------- */
 
 static int by_key(const void *a, const void *b)
@@ -233,6 +284,36 @@ size_t sl__rn_pending(const rn_view *v, const char *service_id,
     return n;
 }
 
+/* {"image": running tasks with it}, sorted by image. */
+static json_t *task_images(const rn_view *v, const char *service_id)
+{
+    const char **images = calloc(v->tasks->count + 1, sizeof(*images));
+    json_t *obj = json_object();
+    size_t n = 0;
+
+    if (!images)
+        return obj;
+    for (size_t i = 0; i < v->tasks->count; i++) {
+        const sl_docker_task *t = &v->tasks->items[i];
+        const char *image = json_string_value(json_object_get(
+            json_object_get(json_object_get(t->raw, "Spec"),
+                            "ContainerSpec"),
+            "Image"));
+
+        if (!strcmp(t->service_id, service_id) && sl__rn_task_runs(v, t))
+            images[n++] = image ? image : "";
+    }
+    qsort(images, n, sizeof(*images), by_string);
+    for (size_t i = 0; i < n; i++) {
+        json_t *count = json_object_get(obj, images[i]);
+
+        json_object_set_new(obj, images[i],
+                            json_integer(json_integer_value(count) + 1));
+    }
+    free(images);
+    return obj;
+}
+
 static json_t *service_json(const rn_view *v, const sl_docker_service *s)
 {
     json_t *hosts = sl__rn_task_hosts(v, s->id);
@@ -256,6 +337,7 @@ static json_t *service_json(const rn_view *v, const sl_docker_service *s)
                             json_integer((json_int_t)s->replicas));
     json_object_set_new(o, "running", json_integer(running));
     json_object_set_new(o, "hosts", hosts);
+    json_object_set_new(o, "images", task_images(v, s->id));
     json_object_set_new(o, "pending", json_integer((json_int_t)pending));
     if (why)
         json_object_set_new(o, "pending_reason", json_string(why));

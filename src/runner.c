@@ -197,25 +197,38 @@ static void remove_dir(rn_ctx *c)
     rmdir(c->dir);
 }
 
+/* Whether every running task of the service that 'f' updates runs the
+ * update; '*updated' and '*running' count them. */
+static bool update_done(const rn_view *v, const sl_scenario_fault *f,
+                        size_t *updated, size_t *running)
+{
+    *updated = sl__rn_updated(v, f->service, f->image, f->env, f->n_env,
+                              running);
+    return *updated == *running;
+}
+
 /*
  * Observes the swarm into 'v' until no task is on its way to running and,
- * with 'expectations', every expectation holds; or until the converge
- * timeout passes. Back-off on the scenario's clock. Returns whether it
- * settled; '*polls' is how many observations it took.
+ * with 'expectations', every expectation holds, and, with an 'update',
+ * every task of its service runs it; or until the converge timeout
+ * passes. Back-off on the scenario's clock. Returns whether it got there;
+ * '*polls' is how many observations it took.
  */
 static bool wait_settled(rn_ctx *c, rn_view *v, bool expectations,
-                         int *polls)
+                         const sl_scenario_fault *update, int *polls)
 {
     int64_t limit = c->sc->converge_timeout_ns > 0 ? c->sc->converge_timeout_ns
                                                    : DEFAULT_CONVERGE_NS;
     sl_clock *clock = sl_hypervisor_clock(c->hv);
     int64_t deadline = sl_clock_now_ns(clock) + limit;
     int64_t backoff = FIRST_POLL_NS;
+    size_t updated, running;
 
     for (*polls = 1;; (*polls)++) {
         sl__rn_observe(c, v);
         if (sl__rn_view_settled(v) &&
-            (!expectations || sl__rn_expect(c, v, false) == 0))
+            (!expectations || sl__rn_expect(c, v, false) == 0) &&
+            (!update || update_done(v, update, &updated, &running)))
             return true;
         if (sl_clock_now_ns(clock) + backoff > deadline)
             return false;
@@ -224,16 +237,31 @@ static bool wait_settled(rn_ctx *c, rn_view *v, bool expectations,
     }
 }
 
-/* After a step that changes services: they reach their state before the
- * next step. */
-static void settle(rn_ctx *c, json_t *step)
+/* After a step that changes services, they reach their state before the
+ * next step; an update must reach every running task of its service.
+ * Returns 0, or -1 with 'err' filled when an update did not. */
+static int settle(rn_ctx *c, json_t *step, const sl_scenario_fault *f,
+                  sl_error *err)
 {
+    const sl_scenario_fault *update = f && f->kind == SL_FAULT_UPDATE ? f
+                                                                      : NULL;
     rn_view v = {0};
+    size_t updated = 0, running = 0;
+    bool done;
     int polls;
 
-    json_object_set_new(step, "settled",
-                        json_boolean(wait_settled(c, &v, false, &polls)));
+    done = wait_settled(c, &v, false, update, &polls);
+    json_object_set_new(step, "settled", json_boolean(done));
+    if (update) {
+        update_done(&v, update, &updated, &running);
+        json_object_set_new(step, "updated_tasks",
+                            json_integer((json_int_t)updated));
+    }
     sl__rn_view_clear(&v);
+    if (update && updated < running)
+        return sl_error_set(err, SL_ERR_TIMEOUT, "the update reached %zu of "
+                            "%zu running tasks", updated, running);
+    return 0;
 }
 
 /* The last wait: until the expectations hold on a settled swarm, or the
@@ -242,7 +270,7 @@ static void converge(rn_ctx *c)
 {
     json_t *step = step_begin(c, "converge", NULL);
     int polls;
-    bool ok = wait_settled(c, &c->view, true, &polls);
+    bool ok = wait_settled(c, &c->view, true, NULL, &polls);
 
     json_object_set_new(step, "polls", json_integer(polls));
     step_end(c, step, ok ? "ok" : "timed-out", NULL);
@@ -442,7 +470,7 @@ static void deploy(rn_ctx *c)
     step = step_begin(c, "deploy", NULL);
     rc = sl__rn_deploy(c, step, &err);
     if (rc == 0)
-        settle(c, step);
+        rc = settle(c, step, NULL, &err);
     step_end(c, step,
              judge(c, must_fail ? "expect.failure" : "deploy", "the deploy",
                    must_fail, e->failure_message, rc, &err),
@@ -489,7 +517,7 @@ static void run_fault(rn_ctx *c, const sl_scenario_fault *f, int64_t start)
     rc = sl__rn_apply(c, f, step, &err);
     if (rc == 0 && (f->kind == SL_FAULT_DRAIN || f->kind == SL_FAULT_SCALE ||
                     f->kind == SL_FAULT_UPDATE))
-        settle(c, step);
+        rc = settle(c, step, f, &err);
     outcome = judge(c, f->path, name, f->must_fail, f->fails_with, rc, &err);
     step_end(c, step, outcome, rc < 0 ? err.message : NULL);
 }

@@ -183,6 +183,12 @@ json_t *sl__rn_task_hosts(const rn_view *v, const char *service_id);
 size_t sl__rn_pending(const rn_view *v, const char *service_id,
                       const char **why);
 
+/* How many running tasks of service 'service' run with 'image' (when not
+ * NULL) and all of 'env'; '*running' is how many run. */
+size_t sl__rn_updated(const rn_view *v, const char *service,
+                      const char *image, const char *const *env,
+                      size_t n_env, size_t *running);
+
 /* Labels as a JSON object sorted by key: a new reference. */
 json_t *sl__rn_labels_json(const sl_docker_label *labels, size_t n);
 
