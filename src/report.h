@@ -18,6 +18,7 @@ typedef struct sl_report_counts {
     size_t skipped;
 } sl_report_counts;
 
+/* Counts the outcomes of the 'n' results. */
 sl_report_counts sl_report_count(const sl_run_result *r, size_t n);
 
 /* The whole run as JSON: version, counts and each scenario's report, in

@@ -39,6 +39,8 @@ sl_docker_client *sl__rn_client(rn_ctx *c, const rn_host *h, sl_error *err)
                      h->sh->name);
         return NULL;
     }
+    /* TODO: TLS material for real daemons (DOCKER_CERT_PATH); the fakes
+     * and the test driver's paired daemons speak plain HTTP. */
     cfg.host = h->endpoint;
     if (h->frozen) {
         cfg.connect_timeout_ms = RN_FROZEN_CONNECT_MS;
