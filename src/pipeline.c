@@ -314,16 +314,23 @@ static int check_capacity(run_ctx *r, size_t n, sl_error *err)
     return 0;
 }
 
+/* Reports the failure of host 'h' and names it in 'err' unless a place
+ * is named already. Returns -1. */
+static int host_failed(run_ctx *r, const sl_host_plan *h, sl_error *err)
+{
+    report(r->spec, r->hv, h->name, "failed", err->message);
+    if (!err->where[0])
+        sl_error_where(err, "%s", h->name);
+    return -1;
+}
+
 static int create_step(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
 
     if (ensure_created(r, i, err) == 0)
         return 0;
-    report(r->spec, r->hv, r->hosts[i].name, "failed", err->message);
-    if (!err->where[0])
-        sl_error_where(err, "%s", r->hosts[i].name);
-    return -1;
+    return host_failed(r, &r->hosts[i], err);
 }
 
 /* Powers host i on; its boot goes on by itself. */
@@ -333,10 +340,7 @@ static int start_step(void *ctx, size_t i, sl_error *err)
 
     if (sl_hv_host_start(r->hv, r->hosts[i].name, err) == 0)
         return 0;
-    report(r->spec, r->hv, r->hosts[i].name, "failed", err->message);
-    if (!err->where[0])
-        sl_error_where(err, "%s", r->hosts[i].name);
-    return -1;
+    return host_failed(r, &r->hosts[i], err);
 }
 
 /* Brings started host i to a Docker API that answers. */
@@ -362,10 +366,7 @@ static int bring_up(void *ctx, size_t i, sl_error *err)
                                   "docker_host", h->endpoint), err);
 
 fail:
-    report(r->spec, r->hv, h->name, "failed", err->message);
-    if (!err->where[0])
-        sl_error_where(err, "%s", h->name);
-    return -1;
+    return host_failed(r, h, err);
 }
 
 /* Destroys what this run made and forgets it. */
