@@ -10,6 +10,9 @@
 #include "cmd.h"
 #include "docker_client.h"
 #include "fake_hypervisor.h"
+#include "guest_config.h"
+#include "hv_libvirt.h"
+#include "tls.h"
 
 int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg)
 {
@@ -113,6 +116,58 @@ static int pair_fake_daemons(sl_cmd_env *env, sl_hv_options *opts,
     return 0;
 }
 
+/* A real libvirt hypervisor: hosts get TLS material from the directory
+ * beside the state file, and the console logs go where
+ * $SWARMLAB_CONSOLE_LOG_DIR says (the lab's directory). */
+static int prepare_real_hosts(sl_cmd_env *env, sl_hv_options *opts,
+                              sl_error *err)
+{
+    char *dir = sl_tls_dir_for_state(env->state_path);
+    const char *console = getenv("SWARMLAB_CONSOLE_LOG_DIR");
+
+    if (!dir)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    env->guest = sl_guest_config_new(dir, err);
+    free(dir);
+    if (!env->guest)
+        return -1;
+    opts->guest_hook = sl_guest_config_hook(env->guest);
+    sl_guest_config_docker(env->guest, &env->docker);
+    if (console && *console)
+        opts->console_log_dir = console;
+    return 0;
+}
+
+const sl_docker_config *sl_cmd_env_docker(const sl_cmd_env *env)
+{
+    return env->guest ? &env->docker : NULL;
+}
+
+void sl_cmd_show_console(const sl_cmd_env *env, const char *host)
+{
+    char path[4096], tail[2049];
+    const char *start = tail;
+    FILE *f;
+    long len;
+    size_t n;
+
+    if (!env->hv || !host || !*host ||
+        sl_hv_libvirt_console_path(env->hv, host, path, sizeof(path)) < 0 ||
+        !(f = fopen(path, "rb")))
+        return;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, len > 2048 ? len - 2048 : 0, SEEK_SET);
+    n = fread(tail, 1, 2048, f);
+    fclose(f);
+    tail[n] = '\0';
+    if (len > 2048 && strchr(tail, '\n'))
+        start = strchr(tail, '\n') + 1;
+    fprintf(stderr, "swarmlab %s: console of '%s' (%s) ends with:\n%s%s",
+            env->command, host, path, start,
+            n && tail[n - 1] != '\n' ? "\n" : "");
+}
+
 int sl_cmd_env_open(sl_cmd_env *env)
 {
     sl_hv_options opts = {0};
@@ -134,6 +189,10 @@ int sl_cmd_env_open(sl_cmd_env *env)
     if (sl_cmd_env_is_test_driver(env) && pair_fake_daemons(env, &opts,
                                                             &err) < 0)
         return sl_cmd_fail(env, &err);
+    if (!strcmp(env->hypervisor, "libvirt") &&
+        !sl_cmd_env_is_test_driver(env) &&
+        prepare_real_hosts(env, &opts, &err) < 0)
+        return sl_cmd_fail(env, &err);
     env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
     if (!env->hv)
         return sl_cmd_fail(env, &err);
@@ -147,6 +206,8 @@ void sl_cmd_env_close(sl_cmd_env *env)
     sl_fake_docker_pairing_free(env->pairing);
     sl_fake_swarm_free(env->fake_swarm);
     sl_clock_free(env->fake_clock);
+    sl_guest_config_free(env->guest);
+    env->guest = NULL;
     env->pairing = NULL;
     env->fake_swarm = NULL;
     env->fake_clock = NULL;

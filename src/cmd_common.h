@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "docker_client.h"
 #include "error.h"
 #include "hypervisor.h"
 #include "progress.h"
@@ -29,6 +30,11 @@ typedef struct sl_cmd_env {
     struct sl_fake_swarm *fake_swarm;
     struct sl_fake_docker_pairing *pairing;
     int64_t started_ns;     /* on the hypervisor's clock */
+    /* A real libvirt hypervisor boots the built image: each host gets its
+     * TLS material through this, and 'docker' reaches the hosts with
+     * mutual TLS. */
+    struct sl_guest_config *guest;
+    sl_docker_config docker;
 } sl_cmd_env;
 
 /* getopt_long codes of the shared options. */
@@ -72,6 +78,14 @@ int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg);
 int sl_cmd_env_open(sl_cmd_env *env);
 
 void sl_cmd_env_close(sl_cmd_env *env);
+
+/* How to reach the hosts' Docker APIs: TLS settings when the hosts are
+ * real VMs, else NULL. Borrowed from 'env'. */
+const sl_docker_config *sl_cmd_env_docker(const sl_cmd_env *env);
+
+/* Prints the last lines of a failed host's serial console on stderr,
+ * when the hypervisor keeps one on this machine. */
+void sl_cmd_show_console(const sl_cmd_env *env, const char *host);
 
 /* Renders progress on stderr when env->progress. */
 void sl_cmd_progress(const sl_progress *p, void *data);

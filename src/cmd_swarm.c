@@ -202,13 +202,16 @@ static int by_hostname(const void *a, const void *b)
 
 /* Shows the swarm as its leader sees it, one line per node, sorted by
  * hostname as `docker node ls` sorts them. */
-static int show_nodes(const char *endpoint, sl_error *err)
+static int show_nodes(const char *endpoint, const sl_docker_config *tls,
+                      sl_error *err)
 {
     sl_docker_config cfg = {0};
     sl_docker_client *c = NULL;
     sl_docker_node_list *nodes = NULL;
     size_t i;
 
+    if (tls)
+        cfg = *tls;
     cfg.host = endpoint;
     c = sl_docker_client_new(&cfg, err);
     nodes = c ? sl_docker_nodes_list(c, NULL, 0, err) : NULL;
@@ -279,10 +282,12 @@ int sl_cmd_swarm(int argc, char **argv)
     o.spec.progress_data = &o.env;
     if (sl_cmd_env_is_test_driver(&o.env) && !o.spec.image.size_gib)
         o.spec.image.size_gib = 1; /* nothing boots from it there */
+    o.spec.docker = sl_cmd_env_docker(&o.env);
 
     if (sl_pipeline_swarm_create(o.env.hv, o.env.st, &o.spec, &summary,
                                  &plan, &nplan, &err) < 0) {
         rc = sl_cmd_fail(&o.env, &err);
+        sl_cmd_show_console(&o.env, err.where);
         goto cleanup;
     }
     if (o.env.json) {
@@ -299,7 +304,7 @@ int sl_cmd_swarm(int argc, char **argv)
         printf("swarm %s formed: %zu managers, %zu workers, leader %s\n\n",
                summary.cluster_id, summary.managers, summary.workers,
                summary.leader);
-        if (show_nodes(plan[0].endpoint, &err) < 0) {
+        if (show_nodes(plan[0].endpoint, o.spec.docker, &err) < 0) {
             rc = sl_cmd_fail(&o.env, &err);
             goto cleanup;
         }
@@ -364,9 +369,11 @@ int sl_cmd_host(int argc, char **argv)
         goto cleanup;
     o.spec.progress = sl_cmd_progress;
     o.spec.progress_data = &o.env;
+    o.spec.docker = sl_cmd_env_docker(&o.env);
     if (sl_pipeline_host_create(o.env.hv, o.env.st, &o.spec, &host,
                                 &err) < 0) {
         rc = sl_cmd_fail(&o.env, &err);
+        sl_cmd_show_console(&o.env, err.where);
         goto cleanup;
     }
     if (o.env.json) {

@@ -1,4 +1,4 @@
-/* The libvirt backend: domains on any libvirt URI, copy-on-write disks. */
+/* The libvirt backend: domains on any libvirt URI, from disks or a kernel. */
 #include "hv_libvirt.h"
 
 #include <errno.h>
@@ -11,11 +11,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <libvirt/virterror.h>
+
+#include "image_build.h"
 
 #define LV_GIB (UINT64_C(1) << 30)
 #define LV_POLL_FIRST_NS (100 * SL_NS_PER_MS)
 #define LV_POLL_MAX_NS (2 * SL_NS_PER_SEC)
+#define LV_CONFIG_BYTES (1024 * 1024) /* a host's config disk */
+#define LV_CMDLINE "console=ttyS0 quiet"
+#define LV_TAIL_BYTES 4096
 #define LV_UNDEFINE_FLAGS \
     (VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
 
@@ -36,7 +42,8 @@ typedef struct lv_backend {
     bool is_test;
     int docker_port;
     sl_hv_docker_hook hook;
-    pthread_mutex_t lock; /* guards the endpoints */
+    sl_hv_guest_hook guest;
+    pthread_mutex_t lock; /* guards the endpoints and reservations */
     lv_endpoint *endpoints;
     size_t n_endpoints;
 } lv_backend;
@@ -49,6 +56,10 @@ typedef struct lv_meta {
     char volume[SL_HV_NAME_MAX];
     char network[SL_HV_NAME_MAX];
     int64_t disk_gib;
+    bool kernel_boot;            /* booted from a built kernel, with a
+                                    config disk as 'volume' */
+    char mac[24];                /* reserved in the network's DHCP */
+    char address[SL_HV_ADDR_MAX];
 } lv_meta;
 
 /* A growing string; 'failed' is set when memory ran out. */
@@ -333,7 +344,7 @@ static int lv_meta_read(lv_backend *lv, virDomainPtr dom, lv_meta *meta,
 {
     char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
                                      SL_HV_LIBVIRT_NS, 0);
-    char disk[32];
+    char disk[32], boot[16];
 
     memset(meta, 0, sizeof(*meta));
     if (!xml) {
@@ -349,6 +360,10 @@ static int lv_meta_read(lv_backend *lv, virDomainPtr dom, lv_meta *meta,
     lv_xml_text(xml, "network", meta->network, sizeof(meta->network));
     lv_xml_text(xml, "disk-gib", disk, sizeof(disk));
     meta->disk_gib = strtoll(disk, NULL, 10);
+    lv_xml_text(xml, "boot", boot, sizeof(boot));
+    meta->kernel_boot = !strcmp(boot, "kernel");
+    lv_xml_text(xml, "mac", meta->mac, sizeof(meta->mac));
+    lv_xml_text(xml, "address", meta->address, sizeof(meta->address));
     free(xml);
     return 1;
 }
@@ -487,6 +502,7 @@ sl_hypervisor *sl_hv_libvirt_open(const sl_hv_options *opts, sl_error *err)
     pthread_mutex_init(&lv->lock, NULL);
     lv->docker_port = opts->docker_port ? opts->docker_port : 2376;
     lv->hook = opts->docker_hook;
+    lv->guest = opts->guest_hook;
 
     lv->conn = virConnectOpen(uri);
     if (!lv->conn) {
@@ -633,9 +649,83 @@ cleanup:
     return rc;
 }
 
-/* TODO: building the base image itself (Docker, its TLS keys and the
- * first-boot set-up baked into a cloud image) belongs to the image step;
- * this only brings a ready disk into the pool. */
+/* The volume names of a built image's kernel and initramfs. */
+static void lv_kernel_volumes(const char *image, char *kernel, char *initrd,
+                              size_t size)
+{
+    snprintf(kernel, size, "%s.vmlinuz", image);
+    snprintf(initrd, size, "%s.initrd", image);
+}
+
+/* The paths of image 'image''s kernel and initramfs on the hypervisor's
+ * machine (the caller frees them). Returns 1 when both volumes exist, 0
+ * when not, -1 on error. */
+static int lv_kernel_paths(lv_backend *lv, virStoragePoolPtr pool,
+                           const char *image, char **kernel, char **initrd,
+                           sl_error *err)
+{
+    char names[2][SL_HV_NAME_MAX + 16];
+    char **paths[2] = {kernel, initrd};
+    int i;
+
+    lv_kernel_volumes(image, names[0], names[1], sizeof(names[0]));
+    for (i = 0; i < 2; i++) {
+        virStorageVolPtr vol = virStorageVolLookupByName(pool, names[i]);
+
+        *paths[i] = NULL;
+        if (!vol && lv_last_code() == VIR_ERR_NO_STORAGE_VOL)
+            return 0;
+        if (vol)
+            *paths[i] = virStorageVolGetPath(vol);
+        if (vol)
+            virStorageVolFree(vol);
+        if (!*paths[i])
+            return lv_fail(lv, err, SL_OK, "cannot look up '%s'", names[i]);
+    }
+    return 1;
+}
+
+static bool lv_is_dir(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Uploads a built image's kernel and initramfs from directory
+ * spec->source as raw volumes NAME.vmlinuz and NAME.initrd, replacing
+ * older ones. */
+static int lv_import_kernel(lv_backend *lv, virStoragePoolPtr pool,
+                            const sl_hv_image_spec *spec, sl_error *err)
+{
+    static const char *const files[] = {SL_IMAGE_KERNEL_FILE,
+                                        SL_IMAGE_INITRD_FILE};
+    char names[2][SL_HV_NAME_MAX + 16], path[4096];
+    int i;
+
+    lv_kernel_volumes(spec->name, names[0], names[1], sizeof(names[0]));
+    for (i = 0; i < 2; i++) {
+        sl_hv_image_spec part = {.name = names[i], .source = path};
+        virStorageVolPtr old = virStorageVolLookupByName(pool, names[i]);
+
+        if (snprintf(path, sizeof(path), "%s/%s", spec->source, files[i]) >=
+            (int)sizeof(path))
+            return sl_error_set(err, SL_ERR_INVALID, "path too long: '%s'",
+                                spec->source);
+        if (old && virStorageVolDelete(old, 0) < 0) {
+            virStorageVolFree(old);
+            return lv_fail(lv, err, SL_OK, "cannot replace '%s'", names[i]);
+        }
+        if (old)
+            virStorageVolFree(old);
+        if (lv_upload(lv, pool, &part, "raw", err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Brings an image into the pool: a disk (imported, or made empty), or a
+ * built kernel and initramfs (a directory as source). */
 static char *lv_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
                               sl_error *err)
 {
@@ -648,6 +738,11 @@ static char *lv_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
     pool = lv_pool(lv, lv->pool, err);
     if (!pool)
         goto cleanup;
+    if (spec->source && lv_is_dir(spec->source)) {
+        if (lv_import_kernel(lv, pool, spec, err) < 0)
+            goto cleanup;
+        goto done;
+    }
     vol = virStorageVolLookupByName(pool, spec->name);
     if (!vol && lv_last_code() != VIR_ERR_NO_STORAGE_VOL) {
         lv_fail(lv, err, SL_OK, "cannot look up image '%s'", spec->name);
@@ -660,11 +755,21 @@ static char *lv_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
         if (lv_make_empty(lv, pool, spec, format, err) < 0)
             goto cleanup;
     } else if (!vol) {
-        sl_error_set(err, SL_ERR_NOT_FOUND,
-                     "image '%s' not found in pool '%s'", spec->name,
-                     lv->pool);
-        goto cleanup;
+        char *kernel = NULL, *initrd = NULL;
+        int found = lv_kernel_paths(lv, pool, spec->name, &kernel, &initrd,
+                                    err);
+
+        free(kernel);
+        free(initrd);
+        if (found == 0)
+            sl_error_set(err, SL_ERR_NOT_FOUND,
+                         "image '%s' not found in pool '%s': build it with "
+                         "'swarmlab image build'", spec->name, lv->pool);
+        if (found <= 0)
+            goto cleanup;
     }
+
+done:
     name = strdup(spec->name);
     if (!name)
         sl_error_set(err, SL_ERR_NOMEM, "cannot prepare '%s'", spec->name);
@@ -690,6 +795,11 @@ typedef struct lv_create_ctx {
     char *base_path;
     char base_format[16];
     uint64_t capacity;
+    bool kernel_boot;      /* the image is a kernel and an initramfs */
+    char *kernel_path;
+    char *initrd_path;
+    char mac[24];          /* reserved with 'address' in the network */
+    char address[SL_HV_ADDR_MAX];
 } lv_create_ctx;
 
 /* Sums the memory of the domains swarmlab made, in MiB. */
@@ -748,7 +858,7 @@ static int lv_check_capacity(lv_backend *lv, lv_create_ctx *c, sl_error *err)
         return lv_fail(lv, err, SL_OK, "cannot ask pool '%s' for its size",
                        lv->pool);
     free_gib = (int64_t)(pinfo.available / LV_GIB);
-    if (spec->disk_gib > free_gib)
+    if (!c->kernel_boot && spec->disk_gib > free_gib)
         return sl_error_set(err, SL_ERR_CAPACITY,
                             "cannot create '%s': needs %lld GiB disk, %lld "
                             "free in pool '%s'", spec->name,
@@ -783,14 +893,19 @@ static int lv_create_check(lv_backend *lv, lv_create_ctx *c, sl_error *err)
     if (!c->pool)
         goto cleanup;
     c->base = virStorageVolLookupByName(c->pool, spec->image);
-    if (!c->base) {
-        if (lv_last_code() == VIR_ERR_NO_STORAGE_VOL)
+    if (!c->base && lv_last_code() == VIR_ERR_NO_STORAGE_VOL) {
+        int found = lv_kernel_paths(lv, c->pool, spec->image,
+                                    &c->kernel_path, &c->initrd_path, err);
+
+        if (found == 0)
             sl_error_set(err, SL_ERR_NOT_FOUND,
                          "image '%s' not found in pool '%s'", spec->image,
                          lv->pool);
-        else
-            lv_fail(lv, err, SL_OK, "cannot look up image '%s'",
-                    spec->image);
+        if (found <= 0)
+            goto cleanup;
+        c->kernel_boot = true;
+    } else if (!c->base) {
+        lv_fail(lv, err, SL_OK, "cannot look up image '%s'", spec->image);
         goto cleanup;
     }
 
@@ -800,12 +915,17 @@ static int lv_create_check(lv_backend *lv, lv_create_ctx *c, sl_error *err)
                      spec->name, lv->uri);
         goto cleanup;
     }
-    snprintf(c->volume, sizeof(c->volume), "%s.qcow2", spec->name);
+    snprintf(c->volume, sizeof(c->volume), "%s.%s", spec->name,
+             c->kernel_boot ? "config" : "qcow2");
     vol = virStorageVolLookupByName(c->pool, c->volume);
     if (vol) {
         sl_error_set(err, SL_ERR_CONFLICT,
                      "disk '%s' exists already in pool '%s'", c->volume,
                      lv->pool);
+        goto cleanup;
+    }
+    if (c->kernel_boot) {
+        rc = lv_check_capacity(lv, c, err);
         goto cleanup;
     }
 
@@ -877,6 +997,12 @@ static void lv_domain_metadata(lv_buf *b, lv_backend *lv,
     lv_buf_addf(b, "</%s:network>\n", p);
     lv_buf_addf(b, "      <%s:disk-gib>%lld</%s:disk-gib>\n", p,
                 (long long)c->spec->disk_gib, p);
+    lv_buf_addf(b, "      <%s:boot>%s</%s:boot>\n", p,
+                c->kernel_boot ? "kernel" : "disk", p);
+    if (c->mac[0])
+        lv_buf_addf(b, "      <%s:mac>%s</%s:mac>\n"
+                    "      <%s:address>%s</%s:address>\n", p, c->mac, p, p,
+                    c->address, p);
     lv_buf_addf(b, "    </%s:host>\n  </metadata>\n", p);
 }
 
@@ -887,14 +1013,18 @@ static void lv_domain_devices(lv_buf *b, lv_backend *lv,
 
     lv_buf_addf(b, "  <devices>\n"
                 "    <disk type='volume' device='disk'>\n"
-                "      <driver name='qemu' type='qcow2'/>\n"
-                "      <source pool='");
+                "      <driver name='qemu' type='%s'/>\n"
+                "      <source pool='", c->kernel_boot ? "raw" : "qcow2");
     lv_buf_add_text(b, lv->pool);
     lv_buf_addf(b, "' volume='");
     lv_buf_add_text(b, c->volume);
-    lv_buf_addf(b, "'/>\n      <target dev='%s' bus='%s'/>\n    </disk>\n",
-                windows ? "sda" : "vda", windows ? "sata" : "virtio");
-    lv_buf_addf(b, "    <interface type='network'>\n      <source network='");
+    lv_buf_addf(b, "'/>\n      <target dev='%s' bus='%s'/>\n%s    </disk>\n",
+                windows ? "sda" : "vda", windows ? "sata" : "virtio",
+                c->kernel_boot ? "      <readonly/>\n" : "");
+    lv_buf_addf(b, "    <interface type='network'>\n");
+    if (c->mac[0])
+        lv_buf_addf(b, "      <mac address='%s'/>\n", c->mac);
+    lv_buf_addf(b, "      <source network='");
     lv_buf_add_text(b, c->spec->network);
     lv_buf_addf(b, "'/>\n      <model type='%s'/>\n    </interface>\n",
                 windows ? "e1000e" : "virtio");
@@ -929,9 +1059,19 @@ static char *lv_domain_xml(lv_backend *lv, const lv_create_ctx *c)
     lv_buf_addf(&b, "  <title>swarmlab host %s</title>\n", c->spec->name);
     lv_domain_metadata(&b, lv, c);
     lv_buf_addf(&b, "  <memory unit='MiB'>%lld</memory>\n"
-                "  <vcpu>%d</vcpu>\n"
-                "  <os>\n    <type>hvm</type>\n    <boot dev='hd'/>\n"
-                "  </os>\n", (long long)c->spec->memory_mib, c->spec->cpus);
+                "  <vcpu>%d</vcpu>\n  <os>\n    <type>hvm</type>\n",
+                (long long)c->spec->memory_mib, c->spec->cpus);
+    if (c->kernel_boot) {
+        lv_buf_addf(&b, "    <kernel>");
+        lv_buf_add_text(&b, c->kernel_path);
+        lv_buf_addf(&b, "</kernel>\n    <initrd>");
+        lv_buf_add_text(&b, c->initrd_path);
+        lv_buf_addf(&b, "</initrd>\n    <cmdline>%s</cmdline>\n",
+                    LV_CMDLINE);
+    } else {
+        lv_buf_addf(&b, "    <boot dev='hd'/>\n");
+    }
+    lv_buf_addf(&b, "  </os>\n");
     if (lv->is_qemu)
         lv_buf_addf(&b, "  <features><acpi/><apic/></features>\n");
     lv_buf_addf(&b, "  <clock offset='%s'/>\n"
@@ -948,6 +1088,182 @@ static char *lv_domain_xml(lv_backend *lv, const lv_create_ctx *c)
     return b.s;
 }
 
+/* DHCP reservations -------------------------------------------------------- */
+
+/* Whether 'addr' is reserved in the network's XML or leased. */
+static bool lv_addr_taken(const char *xml, virNetworkDHCPLeasePtr *leases,
+                          int n, const char *addr)
+{
+    char needle[SL_HV_ADDR_MAX + 8];
+    int i;
+
+    snprintf(needle, sizeof(needle), "ip='%s'", addr);
+    if (strstr(xml, needle))
+        return true;
+    for (i = 0; i < n; i++) {
+        if (leases[i]->ipaddr && !strcmp(leases[i]->ipaddr, addr))
+            return true;
+    }
+    return false;
+}
+
+static int lv_net_update(virNetworkPtr net, unsigned int command,
+                         const char *host_xml)
+{
+    unsigned int flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG;
+
+    if (virNetworkIsActive(net) == 1)
+        flags |= VIR_NETWORK_UPDATE_AFFECT_LIVE;
+    return virNetworkUpdate(net, command, VIR_NETWORK_SECTION_IP_DHCP_HOST,
+                            -1, host_xml, flags);
+}
+
+/* Removes the network's DHCP reservation for host 'name', if any. */
+static int lv_unreserve(lv_backend *lv, const char *network, const char *name,
+                        sl_error *err)
+{
+    virNetworkPtr net = virNetworkLookupByName(lv->conn, network);
+    char *xml = net ? virNetworkGetXMLDesc(net, 0) : NULL;
+    char needle[SL_HV_NAME_MAX + 16], *host = NULL;
+    const char *at, *start, *end;
+    int rc = 0;
+
+    if (!net)
+        return lv_last_code() == VIR_ERR_NO_NETWORK ? 0
+               : lv_fail(lv, err, SL_OK, "cannot look up network '%s'",
+                         network);
+    snprintf(needle, sizeof(needle), "name='%s'", name);
+    at = xml ? strstr(xml, needle) : NULL;
+    for (start = at; start && start > xml && strncmp(start, "<host", 5);
+         start--)
+        ;
+    end = at ? strstr(at, "/>") : NULL;
+    if (start && end && !strncmp(start, "<host", 5)) {
+        host = strndup(start, (size_t)(end + 2 - start));
+        if (!host || lv_net_update(net, VIR_NETWORK_UPDATE_COMMAND_DELETE,
+                                   host) < 0)
+            rc = lv_fail(lv, err, SL_OK, "cannot remove the address of '%s' "
+                         "from network '%s'", name, network);
+    }
+    free(host);
+    free(xml);
+    virNetworkFree(net);
+    return rc;
+}
+
+/* Reserves the first free address of the network's DHCP range for the
+ * host, with a MAC made from it, so that its certificate can name the
+ * address before it boots. A network without a DHCP range gets no
+ * reservation (c->mac stays ""). Called with the lock held. */
+static int lv_reserve(lv_backend *lv, lv_create_ctx *c, sl_error *err)
+{
+    const char *network = c->spec->network;
+    virNetworkDHCPLeasePtr *leases = NULL;
+    virNetworkPtr net = NULL;
+    char first[SL_HV_ADDR_MAX], last[SL_HV_ADDR_MAX], host[256];
+    struct in_addr lo, hi, a;
+    char *xml = NULL;
+    int n = 0, i, rc = -1;
+    uint32_t v;
+
+    if (lv_unreserve(lv, network, c->spec->name, err) < 0)
+        return -1;
+    net = lv_network(lv, network, err);
+    xml = net ? virNetworkGetXMLDesc(net, 0) : NULL;
+    if (!xml) {
+        if (net)
+            lv_fail(lv, err, SL_OK, "cannot read network '%s'", network);
+        goto cleanup;
+    }
+    lv_xml_attr(xml, "<range", "start", first, sizeof(first));
+    lv_xml_attr(xml, "<range", "end", last, sizeof(last));
+    if (inet_pton(AF_INET, first, &lo) != 1 ||
+        inet_pton(AF_INET, last, &hi) != 1) {
+        rc = 0; /* TODO: hosts on networks without libvirt's DHCP get
+                   certificates without their address */
+        goto cleanup;
+    }
+    n = virNetworkGetDHCPLeases(net, NULL, &leases, 0);
+    for (v = ntohl(lo.s_addr); v <= ntohl(hi.s_addr); v++) {
+        a.s_addr = htonl(v);
+        inet_ntop(AF_INET, &a, c->address, sizeof(c->address));
+        if (!lv_addr_taken(xml, leases, n, c->address))
+            break;
+    }
+    if (v > ntohl(hi.s_addr)) {
+        sl_error_set(err, SL_ERR_CAPACITY, "no free address left in the "
+                     "DHCP range of network '%s'", network);
+        goto cleanup;
+    }
+    snprintf(c->mac, sizeof(c->mac), "52:54:00:%02x:%02x:%02x",
+             (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    snprintf(host, sizeof(host), "<host mac='%s' name='%s' ip='%s'/>",
+             c->mac, c->spec->name, c->address);
+    if (lv_net_update(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, host) < 0) {
+        lv_fail(lv, err, SL_OK, "cannot reserve '%s' for '%s' in network "
+                "'%s'", c->address, c->spec->name, network);
+        c->mac[0] = '\0';
+        goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
+    for (i = 0; i < n; i++)
+        virNetworkDHCPLeaseFree(leases[i]);
+    free(leases);
+    free(xml);
+    if (net)
+        virNetworkFree(net);
+    return rc;
+}
+
+/* The empty config disk of a host booted from a kernel; filled before
+ * each start. */
+static virStorageVolPtr lv_make_config_volume(lv_backend *lv,
+                                              const lv_create_ctx *c,
+                                              sl_error *err)
+{
+    virStorageVolPtr vol;
+    lv_buf xml = {0};
+
+    lv_buf_addf(&xml, "<volume><name>");
+    lv_buf_add_text(&xml, c->volume);
+    lv_buf_addf(&xml, "</name><capacity unit='bytes'>%d</capacity>"
+                "<target><format type='raw'/></target></volume>",
+                LV_CONFIG_BYTES);
+    if (xml.failed) {
+        free(xml.s);
+        sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'", c->spec->name);
+        return NULL;
+    }
+    vol = virStorageVolCreateXML(c->pool, xml.s, 0);
+    free(xml.s);
+    if (!vol)
+        lv_fail(lv, err, SL_OK, "cannot make the config disk of '%s'",
+                c->spec->name);
+    return vol;
+}
+
+/* Makes what a host booted from a kernel needs before its domain: an
+ * address reserved in the network and an empty config disk. */
+static virStorageVolPtr lv_create_kernel_host(lv_backend *lv,
+                                              lv_create_ctx *c,
+                                              sl_error *err)
+{
+    virStorageVolPtr vol;
+    int rc;
+
+    pthread_mutex_lock(&lv->lock);
+    rc = lv_reserve(lv, c, err);
+    pthread_mutex_unlock(&lv->lock);
+    if (rc < 0)
+        return NULL;
+    vol = lv_make_config_volume(lv, c, err);
+    if (!vol && c->mac[0])
+        lv_unreserve(lv, c->spec->network, c->spec->name, NULL);
+    return vol;
+}
+
 static int lv_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
                           sl_error *err)
 {
@@ -960,22 +1276,34 @@ static int lv_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
 
     if (lv_create_check(lv, &c, err) < 0)
         goto cleanup;
-    vol_xml = lv_volume_xml(&c);
+    if (c.kernel_boot) {
+        vol = lv_create_kernel_host(lv, &c, err);
+        if (!vol)
+            goto cleanup;
+    } else {
+        vol_xml = lv_volume_xml(&c);
+        if (!vol_xml) {
+            sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'", spec->name);
+            goto cleanup;
+        }
+        vol = virStorageVolCreateXML(c.pool, vol_xml, 0);
+        if (!vol) {
+            lv_fail(lv, err, SL_OK, "cannot make the disk of '%s'",
+                    spec->name);
+            goto cleanup;
+        }
+    }
     dom_xml = lv_domain_xml(lv, &c);
-    if (!vol_xml || !dom_xml) {
-        sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'", spec->name);
-        goto cleanup;
-    }
-
-    vol = virStorageVolCreateXML(c.pool, vol_xml, 0);
-    if (!vol) {
-        lv_fail(lv, err, SL_OK, "cannot make the disk of '%s'", spec->name);
-        goto cleanup;
-    }
-    dom = virDomainDefineXML(lv->conn, dom_xml);
+    dom = dom_xml ? virDomainDefineXML(lv->conn, dom_xml) : NULL;
     if (!dom) {
-        lv_fail(lv, err, SL_OK, "cannot define '%s'", spec->name);
+        if (dom_xml)
+            lv_fail(lv, err, SL_OK, "cannot define '%s'", spec->name);
+        else
+            sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'",
+                         spec->name);
         virStorageVolDelete(vol, 0);
+        if (c.mac[0])
+            lv_unreserve(lv, spec->network, spec->name, NULL);
         goto cleanup;
     }
     rc = 0;
@@ -988,6 +1316,8 @@ cleanup:
     free(vol_xml);
     free(dom_xml);
     free(c.base_path);
+    free(c.kernel_path);
+    free(c.initrd_path);
     if (c.base)
         virStorageVolFree(c.base);
     if (c.pool)
@@ -1034,15 +1364,128 @@ static bool lv_kvm_unusable(void)
     return strstr(msg, "KVM") || strstr(msg, "kvm");
 }
 
+/* Feeds the memory in 'opaque' (an lv_mem) to a stream. */
+typedef struct lv_mem {
+    const unsigned char *p;
+    size_t left;
+} lv_mem;
+
+static int lv_mem_chunk(virStreamPtr st, char *data, size_t nbytes,
+                        void *opaque)
+{
+    lv_mem *m = opaque;
+    size_t n = nbytes < m->left ? nbytes : m->left;
+
+    (void)st;
+    memcpy(data, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return (int)n;
+}
+
+/* Writes 'size' bytes of 'data' at the start of volume 'volume'. */
+static int lv_upload_mem(lv_backend *lv, const char *pool_name,
+                         const char *volume, const unsigned char *data,
+                         size_t size, sl_error *err)
+{
+    virStoragePoolPtr pool = lv_pool(lv, pool_name, err);
+    virStorageVolPtr vol = NULL;
+    virStreamPtr st = NULL;
+    lv_mem m = {data, size};
+    int rc = -1;
+
+    if (!pool)
+        return -1;
+    vol = virStorageVolLookupByName(pool, volume);
+    if (!vol) {
+        lv_fail(lv, err, SL_OK, "cannot look up disk '%s'", volume);
+        goto cleanup;
+    }
+    st = virStreamNew(lv->conn, 0);
+    if (!st || virStorageVolUpload(vol, st, 0, size, 0) < 0 ||
+        virStreamSendAll(st, lv_mem_chunk, &m) < 0 ||
+        virStreamFinish(st) < 0) {
+        lv_fail(lv, err, SL_OK, "cannot write disk '%s'", volume);
+        if (st)
+            virStreamAbort(st);
+        goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
+    if (st)
+        virStreamFree(st);
+    if (vol)
+        virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+    return rc;
+}
+
+/* Writes the host's config disk from what the guest hook gives: its
+ * hostname at least. */
+static int lv_write_config(lv_backend *lv, const char *name,
+                           const lv_meta *meta, sl_error *err)
+{
+    sl_hv_guest_file *files = NULL, own = {"hostname", name, strlen(name),
+                                           0644};
+    sl_image_config_file *cfiles = NULL;
+    sl_hv_host_info info = {0};
+    unsigned char *disk = NULL;
+    size_t n = 0, size = 0, i;
+    int rc = -1;
+
+    snprintf(info.name, sizeof(info.name), "%s", name);
+    snprintf(info.os, sizeof(info.os), "%s", meta->os);
+    snprintf(info.network, sizeof(info.network), "%s", meta->network);
+    snprintf(info.mac, sizeof(info.mac), "%s", meta->mac);
+    snprintf(info.address, sizeof(info.address), "%s", meta->address);
+    if (lv->guest.files &&
+        lv->guest.files(lv->guest.data, &info, &files, &n, err) < 0)
+        return -1;
+    cfiles = calloc(n + 1, sizeof(*cfiles));
+    if (!cfiles) {
+        sl_error_set(err, SL_ERR_NOMEM, "cannot configure '%s'", name);
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++)
+        cfiles[i] = (sl_image_config_file){files[i].path, files[i].data,
+                                           files[i].size, files[i].mode};
+    cfiles[n] = (sl_image_config_file){own.path, own.data, own.size,
+                                       own.mode};
+    disk = sl_image_config_disk(cfiles, n + 1, &size, err);
+    if (!disk)
+        goto cleanup;
+    if (size > LV_CONFIG_BYTES) {
+        sl_error_set(err, SL_ERR_INVALID, "config of '%s' is too big: %zu "
+                     "bytes", name, size);
+        goto cleanup;
+    }
+    rc = lv_upload_mem(lv, meta->pool, meta->volume, disk, size, err);
+
+cleanup:
+    free(disk);
+    free(cfiles);
+    if (files && lv->guest.release)
+        lv->guest.release(lv->guest.data, files, n);
+    return rc;
+}
+
 static int lv_host_start(sl_hypervisor *hv, const char *name, sl_error *err)
 {
     lv_backend *lv = lv_get(hv);
     virDomainPtr dom = lv_domain(lv, name, err);
     int rc = -1, active;
+    lv_meta meta;
 
     if (!dom)
         return -1;
     active = virDomainIsActive(dom);
+    if (active == 0 && (lv_meta_read(lv, dom, &meta, err) < 0 ||
+                        (meta.kernel_boot &&
+                         lv_write_config(lv, name, &meta, err) < 0))) {
+        virDomainFree(dom);
+        return -1;
+    }
     if (active < 0) {
         lv_fail(lv, err, SL_OK, "cannot start '%s'", name);
     } else if (active == 0 && virDomainCreate(dom) < 0) {
@@ -1196,6 +1639,66 @@ static int lv_address_once(lv_backend *lv, virDomainPtr dom,
     return 0;
 }
 
+/* The path of the host's console log on this machine, or "" when the
+ * hypervisor is elsewhere or keeps no log. */
+static void lv_console_path(lv_backend *lv, const char *name, char *out,
+                            size_t size)
+{
+    bool remote = strstr(lv->uri, "://") &&
+                  strncmp(strstr(lv->uri, "://"), ":///", 4) != 0;
+
+    out[0] = '\0';
+    if (lv->log_dir && !remote)
+        snprintf(out, size, "%s/%s-console.log", lv->log_dir, name);
+}
+
+int sl_hv_libvirt_console_path(sl_hypervisor *hv, const char *name,
+                               char *path, size_t size)
+{
+    lv_backend *lv = lv_get(hv);
+
+    if (!lv)
+        return -1;
+    lv_console_path(lv, name, path, size);
+    return path[0] && access(path, R_OK) == 0 ? 0 : -1;
+}
+
+/* The last 'lines' lines of the host's console, joined with " | " into
+ * 'out'; "" when the log cannot be read here. */
+static void lv_console_tail(lv_backend *lv, const char *name, int lines,
+                            char *out, size_t size)
+{
+    char path[4096], buf[LV_TAIL_BYTES + 1];
+    FILE *f;
+    long len;
+    size_t n, k = 0;
+    char *p, *line, *save = NULL;
+    char *picked[16];
+    int count = 0, i;
+
+    out[0] = '\0';
+    lv_console_path(lv, name, path, sizeof(path));
+    f = path[0] ? fopen(path, "rb") : NULL;
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, len > LV_TAIL_BYTES ? len - LV_TAIL_BYTES : 0, SEEK_SET);
+    n = fread(buf, 1, LV_TAIL_BYTES, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (p = buf; (line = strtok_r(p, "\r\n", &save)); p = NULL) {
+        if (count == (int)(sizeof(picked) / sizeof(picked[0])))
+            memmove(picked, picked + 1, sizeof(picked) - sizeof(picked[0]));
+        else
+            count++;
+        picked[count - 1] = line;
+    }
+    for (i = count > lines ? count - lines : 0; i < count && k < size; i++)
+        k += (size_t)snprintf(out + k, size - k, "%s%s", k ? " | " : "",
+                              picked[i]);
+}
+
 static int lv_host_address(sl_hypervisor *hv, const char *name,
                            int64_t timeout_ns, char *addr, size_t size,
                            sl_error *err)
@@ -1217,9 +1720,13 @@ static int lv_host_address(sl_hypervisor *hv, const char *name,
             break;
         }
         if (lv_now(hv) >= deadline) {
+            char tail[300];
+
             sl_hv_format_duration(timeout_ns, limit, sizeof(limit));
-            sl_error_set(err, SL_ERR_TIMEOUT, "no address for '%s' after %s",
-                         name, limit);
+            lv_console_tail(lv, name, 3, tail, sizeof(tail));
+            sl_error_set(err, SL_ERR_TIMEOUT, "no address for '%s' on network "
+                         "'%s' after %s%s%s", name, meta.network, limit,
+                         tail[0] ? "; console: " : "", tail);
             break;
         }
         lv_backoff(hv, &step, deadline);
@@ -1456,7 +1963,7 @@ static int lv_host_destroy(sl_hypervisor *hv, const char *name,
     lv_backend *lv = lv_get(hv);
     virDomainPtr dom = virDomainLookupByName(lv->conn, name);
     lv_meta meta;
-    int rc = -1, removed;
+    int rc = -1, removed, removed_config = 0;
 
     if (!dom && lv_last_code() != VIR_ERR_NO_DOMAIN)
         return lv_fail(lv, err, SL_OK, "cannot look up host '%s'", name);
@@ -1467,12 +1974,19 @@ static int lv_host_destroy(sl_hypervisor *hv, const char *name,
     } else {
         memset(&meta, 0, sizeof(meta));
         snprintf(meta.pool, sizeof(meta.pool), "%s", lv->pool);
+        snprintf(meta.volume, sizeof(meta.volume), "%s.config", name);
+        removed_config = lv_delete_volume(lv, meta.pool, meta.volume, err);
+        if (removed_config < 0)
+            goto cleanup;
         snprintf(meta.volume, sizeof(meta.volume), "%s.qcow2", name);
     }
+    if (lv->guest.forget)
+        lv->guest.forget(lv->guest.data, name);
     removed = lv_delete_volume(lv, meta.pool, meta.volume, err);
-    if (removed < 0)
+    if (removed < 0 || (meta.mac[0] &&
+                        lv_unreserve(lv, meta.network, name, err) < 0))
         goto cleanup;
-    if (!dom && !removed) {
+    if (!dom && !removed && !removed_config) {
         sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found on '%s'",
                      name, lv->uri);
         goto cleanup;

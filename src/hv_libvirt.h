@@ -1,4 +1,4 @@
-/* The libvirt backend: domains on any libvirt URI, copy-on-write disks. */
+/* The libvirt backend: domains on any libvirt URI, from disks or a kernel. */
 #ifndef SL_HV_LIBVIRT_H
 #define SL_HV_LIBVIRT_H
 
@@ -19,5 +19,11 @@ sl_hypervisor *sl_hv_libvirt_open(const sl_hv_options *opts, sl_error *err);
  * Borrowed; for tests and diagnostics (a test:///file URI is private to
  * the connection that opened it). */
 virConnectPtr sl_hv_libvirt_conn(sl_hypervisor *hv);
+
+/* Copies into 'path' where the host's serial console is logged, when the
+ * log is on this machine and readable; -1 otherwise (another backend, a
+ * remote hypervisor, no log yet). */
+int sl_hv_libvirt_console_path(sl_hypervisor *hv, const char *name,
+                               char *path, size_t size);
 
 #endif /* SL_HV_LIBVIRT_H */

@@ -103,6 +103,31 @@ typedef struct sl_hv_docker_hook {
     void *data;
 } sl_hv_docker_hook;
 
+/* One file a host needs at boot. Borrowed by the backend for the call. */
+typedef struct sl_hv_guest_file {
+    const char *path;  /* relative: "hostname", "tls/ca.pem" */
+    const void *data;
+    size_t size;
+    unsigned mode;     /* 0644; 0600 for keys */
+} sl_hv_guest_file;
+
+/*
+ * Supplies what a host booted from a built image (image_build.h) needs:
+ * its hostname, TLS material and labels. 'files' is called before each
+ * start of such a host, with what is known of it (its name, OS, network
+ * and the address the backend reserved for it, "" when none), and fills
+ * '*files' with '*n' files that 'release' frees; it returns 0, or -1 with
+ * 'err' filled. 'forget' is called when the host is destroyed. None may
+ * call back into the hypervisor.
+ */
+typedef struct sl_hv_guest_hook {
+    int (*files)(void *data, const sl_hv_host_info *host,
+                 sl_hv_guest_file **files, size_t *n, sl_error *err);
+    void (*release)(void *data, sl_hv_guest_file *files, size_t n);
+    void (*forget)(void *data, const char *host);
+    void *data;
+} sl_hv_guest_hook;
+
 struct sl_fake_hv_config;
 
 /* How to open a backend. Zero means the default everywhere; every pointer
@@ -128,6 +153,8 @@ typedef struct sl_hv_options {
     const struct sl_fake_hv_config *fake; /* fake: NULL means defaults */
     const char *domain_type; /* libvirt: <domain type='...'>, "qemu" for
                                 TCG; NULL: kvm when offered and usable */
+    sl_hv_guest_hook guest_hook; /* libvirt: per-host boot files; the
+                                    data must outlive the hypervisor */
 } sl_hv_options;
 
 /* Where a base image comes from. */

@@ -443,7 +443,7 @@ static void libvirt_address_on_a_network_without_ip_times_out(void **state)
                                         sizeof(addr), &f->err), -1);
     assert_int_equal(f->err.code, SL_ERR_TIMEOUT);
     assert_string_equal(f->err.message,
-                        "no address for 'n2d-wrkr-5' after 30 s");
+                        "no address for 'n2d-wrkr-5' on network 'isolated' after 30 s");
     assert_true(sl_clock_now_ns(f->clock) - before >= 30 * SEC);
     assert_true(wall_ms() - wall < 5000);
 }
