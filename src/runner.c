@@ -435,7 +435,7 @@ static void build(rn_ctx *c)
     }
     pthread_mutex_lock(&c->lock);
     if (json_object_size(c->retries))
-        json_object_set_new(step, "boot_retries", sorted_keys(c->retries));
+        json_object_set_new(step, "retries", sorted_keys(c->retries));
     json_decref(c->retries);
     c->retries = NULL;
     pthread_mutex_unlock(&c->lock);

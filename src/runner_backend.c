@@ -86,7 +86,7 @@ char *sl__rn_unsupported(rn_ctx *c)
 /* Progress of the hosts. Their times are left out of reports: hosts that
  * boot in parallel report in the order their threads happen to run, and
  * a boot's end is reported when some thread sees the clock past it. What
- * is kept is how often each host's boot was retried. */
+ * is kept is how often each host's steps (boots, joins) were retried. */
 static void add_event(rn_ctx *c, const char *host, const char *phase,
                       const char *detail, int64_t at_ns)
 {

@@ -68,7 +68,7 @@ typedef struct rn_ctx {
     /* The report. */
     pthread_mutex_t lock;      /* progress comes from several threads */
     json_t *steps;             /* array of step objects */
-    json_t *retries;           /* during the build: {host: boot retries} */
+    json_t *retries;           /* during the build: {host: retries} */
     json_t *expectations;      /* array */
     json_t *notes;             /* array of strings */
     json_t *lost;              /* {host: {service: [slots]}} taken before
@@ -113,7 +113,7 @@ void sl__rn_close_backend(rn_ctx *c);
 /* Sets the faults that act during the boot. */
 int sl__rn_boot_faults(rn_ctx *c, sl_error *err);
 
-/* Takes a pipeline progress report (boot retries are counted); an
+/* Takes a pipeline progress report (retries are counted); an
  * sl_progress_fn whose data is the rn_ctx. */
 void sl__rn_progress(const sl_progress *p, void *data);
 

@@ -364,7 +364,7 @@ static void failed_build_leaves_nothing(void **state)
     assert_string_equal(json_string_value(json_object_get(build, "step")),
                         "build");
     assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(build, "boot_retries"),
+                         json_object_get(build, "retries"),
                          "n2d-wrkr-0")), 2);
     exp = json_object_get(r.report, "expectations");
     assert_string_equal(json_string_value(json_object_get(
