@@ -25,7 +25,6 @@ struct sl_fake_dockerd {
     sl_fake_swarm *fs;
     int host;
     struct MHD_Daemon *mhd;
-    int listen_fd;
     uint16_t port;
     char *unix_path;
     atomic_int frozen;
@@ -186,7 +185,6 @@ static sl_fake_dockerd *serve_on(sl_fake_swarm *fs, int host, int fd,
     }
     d->fs = fs;
     d->host = host;
-    d->listen_fd = fd;
     d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
                                   MHD_USE_THREAD_PER_CONNECTION |
                                   MHD_USE_ERROR_LOG * 0,
@@ -297,8 +295,7 @@ void sl_fake_dockerd_stop(sl_fake_dockerd *d)
     if (!d)
         return;
     atomic_store(&d->stopping, 1);
-    MHD_stop_daemon(d->mhd);
-    close(d->listen_fd);
+    MHD_stop_daemon(d->mhd); /* closes the listening socket too */
     if (d->unix_path) {
         unlink(d->unix_path);
         free(d->unix_path);

@@ -126,8 +126,24 @@ static int make_parent_dirs(const char *path, sl_error *err)
     return 0;
 }
 
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 static int save_locked(sl_state *st, sl_error *err)
 {
+    char *text = NULL;
     char *tmp = NULL;
     char *dircopy = NULL;
     int fd = -1;
@@ -144,8 +160,15 @@ static int save_locked(sl_state *st, sl_error *err)
                      st->path, strerror(errno));
         goto cleanup;
     }
-    if (json_dumpfd(st->root, fd, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
-        write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+    text = json_dumps(st->root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!text) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    /* One write of the whole document: jansson writing to a descriptor
+     * makes a system call per token. */
+    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+        fsync(fd) < 0) {
         sl_error_set(err, SL_ERR_IO, "cannot write state file '%s': %s",
                      tmp, strerror(errno));
         goto cleanup;
@@ -174,6 +197,7 @@ cleanup:
     if (tmp)
         unlink(tmp);
     free(tmp);
+    free(text);
     free(dircopy);
     return rc;
 }
