@@ -560,14 +560,9 @@ int sl_pipeline_destroy(sl_hypervisor *hv, sl_state *st,
     spec.progress_data = progress_data;
     json_object_foreach(hosts, name, value) {
         report(&spec, hv, name, "destroying", NULL);
-        if (sl_hv_host_destroy(hv, name, &e) < 0 &&
-            e.code != SL_ERR_NOT_FOUND) {
-            if (rc == 0 && err)
-                *err = e;
-            rc = -1;
-            continue;
-        }
-        if (sl_state_remove_host(st, name, &e) < 0) {
+        if ((sl_hv_host_destroy(hv, name, &e) < 0 &&
+             e.code != SL_ERR_NOT_FOUND) ||
+            sl_state_remove_host(st, name, &e) < 0) {
             if (rc == 0 && err)
                 *err = e;
             rc = -1;
