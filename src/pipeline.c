@@ -75,20 +75,44 @@ static bool valid_host_name(const char *name)
     return true;
 }
 
+/* Plans the counted hosts of one role (PREFIX-mngr-N or PREFIX-wrkr-N)
+ * and then the extras of that role into 'hosts'; returns how many. */
+static size_t plan_role(const sl_pipeline_spec *spec, bool manager,
+                        sl_host_plan *hosts)
+{
+    const char *prefix = spec->prefix ? spec->prefix : SL_DEFAULT_PREFIX;
+    const sl_role_spec *role = manager ? &spec->managers : &spec->workers;
+    char name[SL_HV_NAME_MAX];
+    size_t n = 0;
+    size_t i;
+    int r;
+
+    for (r = 0; r < role->count; r++) {
+        snprintf(name, sizeof(name), "%s-%s-%d", prefix,
+                 manager ? "mngr" : "wrkr", r);
+        plan_host(&hosts[n++], name, manager, role);
+    }
+    for (i = 0; i < spec->n_extras; i++) {
+        const sl_host_extra *x = &spec->extras[i];
+        sl_role_spec own = {0, x->cpus, x->memory_mib, x->disk_gib, x->os,
+                            x->labels, x->n_labels};
+
+        if (x->manager == manager)
+            plan_host(&hosts[n++], x->name, manager, &own);
+    }
+    return n;
+}
+
 sl_host_plan *sl_pipeline_plan(const sl_pipeline_spec *spec, size_t *count,
                                sl_error *err)
 {
-    const char *prefix = spec->prefix ? spec->prefix : SL_DEFAULT_PREFIX;
     int nm = spec->managers.count > 0 ? spec->managers.count : 0;
     int nw = spec->workers.count > 0 ? spec->workers.count : 0;
     size_t total = (size_t)nm + (size_t)nw + spec->n_extras;
     sl_host_plan *hosts = NULL;
-    bool has_manager = nm > 0;
-    char name[SL_HV_NAME_MAX];
-    size_t n = 0;
+    size_t n;
     size_t i;
     size_t k;
-    int r;
 
     if (total == 0)
         return sl_error_set(err, SL_ERR_INVALID, "a swarm needs at least "
@@ -97,38 +121,13 @@ sl_host_plan *sl_pipeline_plan(const sl_pipeline_spec *spec, size_t *count,
     if (!hosts)
         return sl_error_set(err, SL_ERR_NOMEM, "out of memory"), NULL;
 
-    for (r = 0; r < nm; r++) {
-        snprintf(name, sizeof(name), "%s-mngr-%d", prefix, r);
-        plan_host(&hosts[n++], name, true, &spec->managers);
-    }
-    for (i = 0; i < spec->n_extras; i++) {
-        const sl_host_extra *x = &spec->extras[i];
-        sl_role_spec role = {0, x->cpus, x->memory_mib, x->disk_gib, x->os,
-                             x->labels, x->n_labels};
-
-        if (!x->manager)
-            continue;
-        plan_host(&hosts[n++], x->name, true, &role);
-        has_manager = true;
-    }
-    for (r = 0; r < nw; r++) {
-        snprintf(name, sizeof(name), "%s-wrkr-%d", prefix, r);
-        plan_host(&hosts[n++], name, false, &spec->workers);
-    }
-    for (i = 0; i < spec->n_extras; i++) {
-        const sl_host_extra *x = &spec->extras[i];
-        sl_role_spec role = {0, x->cpus, x->memory_mib, x->disk_gib, x->os,
-                             x->labels, x->n_labels};
-
-        if (!x->manager)
-            plan_host(&hosts[n++], x->name, false, &role);
-    }
-
-    if (!has_manager) {
+    n = plan_role(spec, true, hosts);
+    if (n == 0) {
         sl_error_set(err, SL_ERR_INVALID, "a swarm needs at least one "
                                           "manager");
         goto fail;
     }
+    n += plan_role(spec, false, hosts + n);
     for (i = 0; i < n; i++) {
         if (!valid_host_name(hosts[i].name)) {
             sl_error_set(err, SL_ERR_INVALID,
