@@ -20,6 +20,10 @@ command -v busybox >/dev/null || skip "no busybox to list the initramfs"
 apt-cache show --no-all-versions linux-image-cloud-amd64 >/dev/null 2>&1 ||
     skip "apt knows no linux-image-cloud-amd64 (run apt-get update)"
 mkdir -p "$CACHE" 2>/dev/null || CACHE=$work/debs
+mkdir -p "$CACHE"
+# One build at a time downloads into the cache (test_vm_lab.sh shares it).
+exec 9>"$CACHE/.lock"
+flock 9
 
 echo "== a directory without the packages is refused, naming what is missing"
 mkdir "$work/empty"
