@@ -1,4 +1,4 @@
-/* What a host booted from the image gets at boot: hostname, labels, TLS material. */
+/* What a host booted from the image gets: hostname, labels, TLS material. */
 #include "guest_config.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* What a host booted from the image gets at boot: hostname, labels, TLS material. */
+/* What a host booted from the image gets: hostname, labels, TLS material. */
 #ifndef SL_GUEST_CONFIG_H
 #define SL_GUEST_CONFIG_H
 

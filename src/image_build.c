@@ -1,4 +1,4 @@
-/* The Docker host image: a kernel and an initramfs built from Debian packages. */
+/* The Docker host image: a kernel and an initramfs from Debian packages. */
 #include "image_build.h"
 
 #include <dirent.h>
@@ -58,7 +58,8 @@ static const char *const img_skipped[] = {
     "usr/share", "etc/init.d", "etc/init", "etc/default", "etc/logrotate.d",
     "etc/systemd", "lib/systemd", "usr/lib/systemd", "usr/bin/docker",
     "usr/bin/dnet", "usr/sbin/ovrouter", "usr/bin/ctr",
-    "usr/bin/containerd-shim", "usr/bin/containerd-shim-runc-v1", "usr/lib/x86_64-linux-gnu/gconv",
+    "usr/bin/containerd-shim", "usr/bin/containerd-shim-runc-v1",
+    "usr/lib/x86_64-linux-gnu/gconv",
     "usr/libexec/docker/cli-plugins",
 };
 

@@ -1,4 +1,4 @@
-/* The Docker host image: a kernel and an initramfs built from Debian packages. */
+/* The Docker host image: a kernel and an initramfs from Debian packages. */
 #ifndef SL_IMAGE_BUILD_H
 #define SL_IMAGE_BUILD_H
 

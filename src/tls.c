@@ -1,4 +1,4 @@
-/* TLS material for the hosts' Docker APIs: a CA, server and client certificates. */
+/* TLS for the hosts' Docker APIs: a CA, server and client certificates. */
 #include "tls.h"
 
 #include <errno.h>
@@ -115,7 +115,7 @@ static int make_dirs(const char *dir, sl_error *err)
     return make_dir(tmp, err);
 }
 
-/* Writing PEM files --------------------------------------------------------- */
+/* Writing PEM files ------------------------------------------------------ */
 
 /* Writes a key (when 'key') or a certificate to 'path' through a
  * temporary file, mode 0600 for keys and 0644 for certificates. */
@@ -172,7 +172,7 @@ static X509 *read_cert(const char *path)
     return cert;
 }
 
-/* Certificates -------------------------------------------------------------- */
+/* Certificates ----------------------------------------------------------- */
 
 static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {

@@ -1,4 +1,4 @@
-/* TLS material for the hosts' Docker APIs: a CA, server and client certificates. */
+/* TLS for the hosts' Docker APIs: a CA, server and client certificates. */
 #ifndef SL_TLS_H
 #define SL_TLS_H
 

@@ -83,6 +83,7 @@ for p in init dev/console etc/inittab usr/bin/busybox usr/sbin/dockerd \
     grep -qx "$p" "$work/list" || fail "initramfs lacks $p"
 done
 grep -q '^usr/share/' "$work/list" && fail "initramfs holds usr/share"
-LC_ALL=C sort -c "$work/list" 2>/dev/null || fail "initramfs entries are not sorted"
+LC_ALL=C sort -c "$work/list" 2>/dev/null ||
+    fail "initramfs entries are not sorted"
 
 echo "PASS"

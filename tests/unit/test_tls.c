@@ -1,4 +1,4 @@
-/* Tests of the TLS material: SANs, private keys, and mutual TLS with the client. */
+/* Tests of the TLS material: SANs, private keys, mutual TLS with the client. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
