@@ -121,6 +121,27 @@ static int push(ycx *c, const char ***arr, size_t *n, const char *s)
     return 0;
 }
 
+/* Appends the strings of the sequence 'n' to an arena array. */
+static int read_strings(ycx *c, yaml_node_t *n, const char *path,
+                        const char ***arr, size_t *count)
+{
+    yaml_node_t **items;
+    size_t k;
+
+    if (sl__y_items(c, n, path, &items, &k) < 0)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        char sub[SL__PATH_MAX];
+        const char *item;
+
+        sl__path_index(sub, sizeof(sub), path, i);
+        if (sl__y_string(c, items[i], sub, &item) < 0 ||
+            push(c, arr, count, item) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int read_command(ycx *c, svc_draft *d, yaml_node_t *n,
                         const char *path)
 {
@@ -162,22 +183,8 @@ static int read_environment(ycx *c, svc_draft *d, yaml_node_t *n,
 {
     char sub[SL__PATH_MAX];
 
-    if (n && n->type == YAML_SEQUENCE_NODE) {
-        yaml_node_t **items;
-        size_t k;
-
-        if (sl__y_items(c, n, path, &items, &k) < 0)
-            return -1;
-        for (size_t i = 0; i < k; i++) {
-            const char *item;
-
-            sl__path_index(sub, sizeof(sub), path, i);
-            if (sl__y_string(c, items[i], sub, &item) < 0 ||
-                push(c, &d->env, &d->n_env, item) < 0)
-                return -1;
-        }
-        return 0;
-    }
+    if (n && n->type == YAML_SEQUENCE_NODE)
+        return read_strings(c, n, path, &d->env, &d->n_env);
     ypair *pairs;
     size_t np;
 
@@ -254,8 +261,6 @@ static int network_entry(ycx *c, svc_draft *d, const ypair *p,
         return -1;
     for (size_t i = 0; i < np; i++) {
         char sub[SL__PATH_MAX];
-        yaml_node_t **items;
-        size_t k;
         int r;
 
         sl__path_key(sub, sizeof(sub), path, pairs[i].name);
@@ -264,17 +269,8 @@ static int network_entry(ycx *c, svc_draft *d, const ypair *p,
                 return -1;
             continue;
         }
-        if (sl__y_items(c, pairs[i].value, sub, &items, &k) < 0)
+        if (read_strings(c, pairs[i].value, sub, &aliases, &n_aliases) < 0)
             return -1;
-        for (size_t j = 0; j < k; j++) {
-            char item[SL__PATH_MAX];
-            const char *alias;
-
-            sl__path_index(item, sizeof(item), sub, j);
-            if (sl__y_string(c, items[j], item, &alias) < 0 ||
-                push(c, &aliases, &n_aliases, alias) < 0)
-                return -1;
-        }
     }
     return add_network(c, d, p->key, path, p->name, aliases, n_aliases);
 }
