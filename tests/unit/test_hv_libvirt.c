@@ -654,9 +654,143 @@ static void libvirt_existing_image_is_reused(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* What the guest hook saw. */
+typedef struct guest_log {
+    int calls, forgotten;
+    char address[SL_HV_ADDR_MAX];
+    char name[SL_HV_NAME_MAX];
+} guest_log;
+
+static int guest_files(void *data, const sl_hv_host_info *host,
+                       sl_hv_guest_file **files, size_t *n, sl_error *err)
+{
+    guest_log *log = data;
+    sl_hv_guest_file *f = calloc(1, sizeof(*f));
+
+    (void)err;
+    log->calls++;
+    snprintf(log->address, sizeof(log->address), "%s", host->address);
+    snprintf(log->name, sizeof(log->name), "%s", host->name);
+    *f = (sl_hv_guest_file){"labels", "a=b\n", 4, 0644};
+    *files = f;
+    *n = 1;
+    return 0;
+}
+
+static void guest_release(void *data, sl_hv_guest_file *files, size_t n)
+{
+    (void)data;
+    (void)n;
+    free(files);
+}
+
+static void guest_forget(void *data, const char *host)
+{
+    (void)host;
+    ((guest_log *)data)->forgotten++;
+}
+
+static void make_volume(virConnectPtr conn, const char *name)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, POOL);
+    char xml[256];
+    virStorageVolPtr vol;
+
+    snprintf(xml, sizeof(xml), "<volume><name>%s</name><capacity unit='MiB'>"
+             "1</capacity><target><format type='raw'/></target></volume>",
+             name);
+    vol = virStorageVolCreateXML(pool, xml, 0);
+    assert_non_null(vol);
+    virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+}
+
+static char *network_xml(virConnectPtr conn, const char *name)
+{
+    virNetworkPtr net = virNetworkLookupByName(conn, name);
+    char *xml = virNetworkGetXMLDesc(net, 0);
+
+    virNetworkFree(net);
+    return xml;
+}
+
+static void libvirt_kernel_image_boots_directly_with_a_reserved_address(
+    void **state)
+{
+    fixture *f = *state;
+    guest_log log = {0};
+    sl_hv_options extra = {0};
+    sl_hv_host_spec spec = spec_of("n2d-kern-0");
+    sl_hypervisor *hv;
+    virConnectPtr conn;
+    virDomainPtr dom;
+    char *xml;
+
+    extra.guest_hook = (sl_hv_guest_hook){guest_files, guest_release,
+                                          guest_forget, &log};
+    hv = open_hv(NODE_URI, POOL, f->clock, &extra);
+    conn = sl_hv_libvirt_conn(hv);
+    make_volume(conn, "kimg.vmlinuz");
+    make_volume(conn, "kimg.initrd");
+    spec.image = "kimg";
+    if (sl_hv_host_create(hv, &spec, &f->err) < 0)
+        fail_msg("%s", f->err.message);
+
+    dom = virDomainLookupByName(conn, "n2d-kern-0");
+    xml = virDomainGetXMLDesc(dom, 0);
+    assert_non_null(strstr(xml, "kimg.vmlinuz</kernel>"));
+    assert_non_null(strstr(xml, "kimg.initrd</initrd>"));
+    assert_non_null(strstr(xml, "<cmdline>console=ttyS0"));
+    assert_non_null(strstr(xml, "volume='n2d-kern-0.config'"));
+    assert_non_null(strstr(xml, "<readonly/>"));
+    assert_non_null(strstr(xml, "<mac address='52:54:00:4d:00:0a'/>"));
+    free(xml);
+    virDomainFree(dom);
+    assert_true(volume_exists(conn, POOL, "n2d-kern-0.config"));
+    xml = network_xml(conn, "swarmlab-net");
+    assert_non_null(strstr(xml, "name='n2d-kern-0' ip='10.77.0.10'"));
+    free(xml);
+
+    assert_int_equal(sl_hv_host_start(hv, "n2d-kern-0", &f->err), 0);
+    assert_int_equal(log.calls, 1);
+    assert_string_equal(log.name, "n2d-kern-0");
+    assert_string_equal(log.address, "10.77.0.10");
+
+    assert_int_equal(sl_hv_host_destroy(hv, "n2d-kern-0", &f->err), 0);
+    assert_int_equal(log.forgotten, 1);
+    assert_false(volume_exists(conn, POOL, "n2d-kern-0.config"));
+    xml = network_xml(conn, "swarmlab-net");
+    assert_null(strstr(xml, "n2d-kern-0"));
+    free(xml);
+    sl_hypervisor_close(hv);
+}
+
+static void libvirt_second_kernel_host_gets_the_next_address(void **state)
+{
+    fixture *f = *state;
+    sl_hv_host_spec a = spec_of("n2d-kern-1"), b = spec_of("n2d-kern-2");
+    char *xml;
+
+    make_volume(f->conn, "kimg.vmlinuz");
+    make_volume(f->conn, "kimg.initrd");
+    a.image = b.image = "kimg";
+    assert_int_equal(sl_hv_host_create(f->hv, &a, &f->err), 0);
+    assert_int_equal(sl_hv_host_create(f->hv, &b, &f->err), 0);
+    xml = network_xml(f->conn, "swarmlab-net");
+    assert_non_null(strstr(xml, "name='n2d-kern-1' ip='10.77.0.10'"));
+    assert_non_null(strstr(xml, "name='n2d-kern-2' ip='10.77.0.11'"));
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            libvirt_kernel_image_boots_directly_with_a_reserved_address,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            libvirt_second_kernel_host_gets_the_next_address, setup,
+            teardown),
         T(libvirt_domain_has_requested_cpus_and_memory),
         T(libvirt_disk_is_a_cow_volume_backed_by_the_image),
         T(libvirt_serial_console_logs_to_a_file),
