@@ -175,7 +175,14 @@ static int out_pad(cpio_out *o, size_t align, sl_error *err)
     static const unsigned char zeros[512];
     size_t n = (size_t)((align - o->written % align) % align);
 
-    return out_write(o, zeros, n, err);
+    while (n > 0) {
+        size_t chunk = n < sizeof(zeros) ? n : sizeof(zeros);
+
+        if (out_write(o, zeros, chunk, err) < 0)
+            return -1;
+        n -= chunk;
+    }
+    return 0;
 }
 
 static int out_header(cpio_out *o, const cpio_entry *e, unsigned ino,
