@@ -340,11 +340,44 @@ bool fs_node_attached(const sl_fake_swarm *fs, const fs_node *n)
     return h && h->cluster && fs_node_by_id(h->cluster, h->node_id) == n;
 }
 
+/* The side of a partition the swarm 'cl' goes on on: the one holding a
+ * majority of its managers' raft members that are up, or -1 when there is
+ * none. Without a partition every host is on side 0. */
+static int majority_side(const sl_fake_swarm *fs, const fs_cluster *cl)
+{
+    int total = 0;
+    size_t i, k;
+
+    for (i = 0; i < cl->nodes.n; i++)
+        total += ((const fs_node *)cl->nodes.v[i])->raft ? 1 : 0;
+    for (i = 0; i < cl->nodes.n; i++) {
+        const fs_node *n = cl->nodes.v[i];
+        const fs_host *h = fs_host_at(fs, n->host);
+        int on_side = 0;
+
+        if (!n->raft || !fs_node_attached(fs, n) || !h->up)
+            continue;
+        for (k = 0; k < cl->nodes.n; k++) {
+            const fs_node *m = cl->nodes.v[k];
+            const fs_host *g = fs_host_at(fs, m->host);
+
+            if (m->raft && fs_node_attached(fs, m) && g->up &&
+                g->side == h->side)
+                on_side++;
+        }
+        if (on_side > total / 2)
+            return h->side;
+    }
+    return -1;
+}
+
 bool fs_node_reachable(const sl_fake_swarm *fs, const fs_node *n)
 {
     fs_host *h = fs_host_at(fs, n->host);
 
-    return fs_node_attached(fs, n) && h->up;
+    if (!fs_node_attached(fs, n) || !h->up)
+        return false;
+    return !fs->partitioned || h->side == majority_side(fs, h->cluster);
 }
 
 static void raft_counts(const sl_fake_swarm *fs, const fs_cluster *cl,
@@ -415,7 +448,8 @@ fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err)
         fs_fail(err, 503, FS_MSG_WORKER);
         return NULL;
     }
-    if (!fs_has_quorum(fs, h->cluster)) {
+    if (!fs_has_quorum(fs, h->cluster) ||
+        (fs->partitioned && h->side != majority_side(fs, h->cluster))) {
         fs_fail(err, 500, FS_MSG_NO_LEADER);
         return NULL;
     }
@@ -522,6 +556,35 @@ void sl_fake_swarm_set_host_up(sl_fake_swarm *fs, int host, bool up)
         return;
     h->up = up;
     fs_converge(fs, h->cluster);
+}
+
+/* Lets every cluster notice what a change of the network did. */
+static void converge_all(sl_fake_swarm *fs)
+{
+    size_t i;
+
+    for (i = 0; i < fs->clusters.n; i++)
+        fs_converge(fs, fs->clusters.v[i]);
+}
+
+void sl_fake_swarm_partition(sl_fake_swarm *fs, const int *sides, int n)
+{
+    size_t i;
+
+    for (i = 0; i < fs->hosts.n; i++)
+        ((fs_host *)fs->hosts.v[i])->side = (int)i < n ? sides[i] : 0;
+    fs->partitioned = true;
+    converge_all(fs);
+}
+
+void sl_fake_swarm_heal(sl_fake_swarm *fs)
+{
+    size_t i;
+
+    for (i = 0; i < fs->hosts.n; i++)
+        ((fs_host *)fs->hosts.v[i])->side = 0;
+    fs->partitioned = false;
+    converge_all(fs);
 }
 
 /* The Swarm section of /info ---------------------------------------------- */

@@ -83,6 +83,17 @@ bool sl_fake_swarm_host_is_up(const sl_fake_swarm *fs, int host);
 /* The host's OS, "linux" or "windows" (the _ping Ostype header). */
 const char *sl_fake_swarm_host_os(const sl_fake_swarm *fs, int host);
 
+/* Cuts the network between hosts: host i is on side sides[i] (hosts past
+ * 'n' on side 0), and hosts on different sides cannot reach each other.
+ * The swarm goes on on the side that holds a majority of its managers:
+ * there the nodes of other sides show down and their tasks are
+ * rescheduled; managers on other sides answer as managers without a
+ * leader do. Without such a side no manager has a leader. */
+void sl_fake_swarm_partition(sl_fake_swarm *fs, const int *sides, int n);
+
+/* Joins the network again: every host reaches every other. */
+void sl_fake_swarm_heal(sl_fake_swarm *fs);
+
 /* Engine level (no swarm needed) ------------------------------------- */
 
 /* GET /version body for 'host' (ApiVersion "1.41", MinAPIVersion "1.12"). */

@@ -108,6 +108,8 @@ typedef struct fs_host {
     char *join_remote;         /* a join still waiting for its manager */
     int next_pid;
     int nodes_made;            /* how many times it became a node */
+    int side;                  /* side of a network partition; hosts on
+                                  different sides cannot reach each other */
 } fs_host;
 
 /* A swarm node as the managers store it. */
@@ -220,6 +222,7 @@ struct sl_fake_swarm {
     uint64_t rng;
     fs_vec hosts;              /* fs_host *, owned */
     fs_vec clusters;           /* fs_cluster *, owned */
+    bool partitioned;          /* hosts' sides matter: see 'side' */
 };
 
 /* fake_swarm_util.c: containers, IDs, time, errors, filters --------------- */

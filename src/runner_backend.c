@@ -54,10 +54,9 @@ static const char *why_not(const rn_ctx *c, const sl_scenario_fault *f)
     case SL_FAULT_SLOW_API:
         return boot ? "cannot slow the build's own calls" : NULL;
     case SL_FAULT_NETWORK_PARTITION:
-        /* TODO: the simulated swarm has no reachability between hosts;
-         * a partition needs it (which managers see which nodes). */
-        return c->fake ? "cannot model a network partition yet"
-                       : "cannot cut the network between hosts";
+        /* TODO: netns hosts share one bridge; cutting it needs a bridge
+         * per side, or filtering in the lab namespace. */
+        return c->fake ? NULL : "cannot cut the network between hosts";
     default:
         return NULL;
     }

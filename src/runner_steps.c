@@ -369,6 +369,20 @@ static int stop_answering(rn_ctx *c, rn_host *h, sl_error *err)
     return 0;
 }
 
+/* Cuts the network; the hosts off the first group's side are taken away
+ * from the swarm's point of view, so their tasks are remembered. */
+static int partition(rn_ctx *c, const sl_scenario_fault *f, json_t *step,
+                     sl_error *err)
+{
+    size_t g, k;
+
+    for (g = 1; g < f->n_groups; g++) {
+        for (k = 0; k < f->groups[g].n_hosts; k++)
+            sl__rn_remember_tasks(c, f->groups[g].hosts[k], step);
+    }
+    return c->sim->partition(c->hv, f->groups, f->n_groups, err);
+}
+
 int sl__rn_apply(rn_ctx *c, const sl_scenario_fault *f, json_t *step,
                  sl_error *err)
 {
@@ -395,6 +409,8 @@ int sl__rn_apply(rn_ctx *c, const sl_scenario_fault *f, json_t *step,
         return update(c, f, err);
     case SL_FAULT_JOIN_WITH_WRONG_TOKEN:
         return join_wrong(c, f, err);
+    case SL_FAULT_NETWORK_PARTITION:
+        return partition(c, f, step, err);
     case SL_FAULT_WAIT:
         sl__rn_sleep(c, f->duration_ns);
         return 0;

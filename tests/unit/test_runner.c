@@ -380,10 +380,10 @@ static void failed_build_leaves_nothing(void **state)
 static void fault_the_backend_cannot_produce_is_skipped(void **state)
 {
     sl_scenario *sc = parse(
-        "partition.json",
+        "slow.json",
         "{\"swarm\": {\"managers\": {\"count\": 3}}, \"faults\": [{\"at\": "
-        "\"after-swarm\", \"kind\": \"network-partition\", \"between\": "
-        "[[\"n2d-mngr-0\"], [\"n2d-mngr-1\", \"n2d-mngr-2\"]]}], "
+        "\"during-boot\", \"kind\": \"slow-api\", \"host\": "
+        "\"n2d-mngr-1\", \"delay\": \"5s\"}], "
         "\"expect\": {\"leader\": true}}");
     sl_run_options o = fake_options();
     char dir[] = "/tmp/sl-runner-XXXXXX";
@@ -398,8 +398,8 @@ static void fault_the_backend_cannot_produce_is_skipped(void **state)
     run_one(sc, &o, &r);
     assert_int_equal(r.outcome, SL_RUN_SKIP);
     assert_string_equal(r.skip_reason,
-                        "faults[0] network-partition: 'fake' cannot model a "
-                        "network partition yet");
+                        "faults[0] slow-api: 'fake' cannot slow the "
+                        "build's own calls");
     assert_string_equal(report_string(&r, "reason"), r.skip_reason);
     d = opendir(dir);
     while ((e = readdir(d)))
@@ -552,9 +552,8 @@ static void three_results(sl_run_result r[3])
         "{\"workers\": {\"count\": 1}}, \"expect\": {\"nodes\": "
         "[{\"role\": \"worker\", \"count\": 2}]}}",
         "{\"name\": \"skipped\", \"swarm\": {\"managers\": {\"count\": 3}}, "
-        "\"faults\": [{\"at\": \"after-swarm\", \"kind\": "
-        "\"network-partition\", \"between\": [[\"n2d-mngr-0\"], "
-        "[\"n2d-mngr-1\"]]}]}"};
+        "\"faults\": [{\"at\": \"during-boot\", \"kind\": \"slow-api\", "
+        "\"host\": \"n2d-mngr-1\", \"delay\": \"5s\"}]}"};
     sl_run_options o = fake_options();
 
     for (int i = 0; i < 3; i++) {
@@ -613,7 +612,7 @@ static void tap_report_is_well_formed(void **state)
                                 "      observed: \"1 (n2d-wrkr-0)\"\n"
                                 "  ...\n"));
     assert_non_null(strstr(tap, "\nok 3 - skipped # SKIP faults[0] "
-                                "network-partition: "));
+                                "slow-api: "));
     assert_int_equal(count(tap, "\nok "), 2);
     assert_int_equal(count(tap, "\nnot ok "), 1);
     free(tap);
