@@ -44,6 +44,8 @@ static void usage(FILE *out, bool host)
             "  --image NAME        base image (swarmlab-base)\n"
             "  --parallel N        hosts made at once (8; 1 is sequential)\n"
             "  --boot-timeout S    seconds to wait for a boot (120)\n"
+            "  --address-timeout S seconds to wait for an address (60)\n"
+            "  --docker-timeout S  seconds to wait for Docker to answer (60)\n"
             "  --keep-on-failure   leave what a failed run made, for "
             "inspection\n" SL_CMD_COMMON_HELP);
 }
@@ -51,7 +53,8 @@ static void usage(FILE *out, bool host)
 enum {
     OPT_MANAGERS = 1, OPT_WORKERS, OPT_PREFIX, OPT_CPUS, OPT_MEMORY,
     OPT_DISK, OPT_NETWORK, OPT_IMAGE, OPT_PARALLEL, OPT_BOOT_TIMEOUT,
-    OPT_KEEP, OPT_MLABEL, OPT_WLABEL, OPT_MOS, OPT_WOS
+    OPT_KEEP, OPT_MLABEL, OPT_WLABEL, OPT_MOS, OPT_WOS, OPT_ADDR_TIMEOUT,
+    OPT_DOCKER_TIMEOUT
 };
 
 /* Reads a whole non-negative number, or prints why not and returns -1. */
@@ -92,6 +95,8 @@ static int parse(int argc, char **argv, swarm_opts *o, bool host)
         {"image", required_argument, NULL, OPT_IMAGE},
         {"parallel", required_argument, NULL, OPT_PARALLEL},
         {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
+        {"address-timeout", required_argument, NULL, OPT_ADDR_TIMEOUT},
+        {"docker-timeout", required_argument, NULL, OPT_DOCKER_TIMEOUT},
         {"keep-on-failure", no_argument, NULL, OPT_KEEP},
         {"manager-label", required_argument, NULL, OPT_MLABEL},
         {"worker-label", required_argument, NULL, OPT_WLABEL},
@@ -148,6 +153,18 @@ static int parse(int argc, char **argv, swarm_opts *o, bool host)
                 v == 0)
                 return -1;
             s->boot_timeout_ns = v * SL_NS_PER_SEC;
+            break;
+        case OPT_ADDR_TIMEOUT:
+            if (parse_count(cmd, "address-timeout", optarg, 86400, &v) < 0 ||
+                v == 0)
+                return -1;
+            s->address_timeout_ns = v * SL_NS_PER_SEC;
+            break;
+        case OPT_DOCKER_TIMEOUT:
+            if (parse_count(cmd, "docker-timeout", optarg, 86400, &v) < 0 ||
+                v == 0)
+                return -1;
+            s->docker_timeout_ns = v * SL_NS_PER_SEC;
             break;
         case OPT_KEEP: s->keep_on_failure = true; break;
         case OPT_MLABEL:

@@ -267,10 +267,13 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
         sl_hv_notify(r->hv, h->name, SL_HV_PHASE_DOCKER_ANSWERING,
                      ping.api_version);
     } else {
+        char cause[sizeof(err->message)];
+
+        snprintf(cause, sizeof(cause), "%s", err->message);
         sl_hv_format_duration(limit, limit_text, sizeof(limit_text));
         sl_error_set(err, SL_ERR_TIMEOUT,
                      "docker on '%s' did not answer at '%s' within %s: %s",
-                     h->name, h->endpoint, limit_text, err->message);
+                     h->name, h->endpoint, limit_text, cause);
     }
     sl_docker_client_free(c);
     return rc;

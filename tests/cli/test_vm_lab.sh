@@ -4,8 +4,9 @@
 # The CI form of the real lane (ci/nightly runs the whole seed swarm):
 # ci/vm-lab up, swarmlab image build, a host on a network without DHCP
 # (fails naming the network and quoting the console, leaves nothing),
-# one host booted to an answering Docker API over mutual TLS, destroy,
-# ci/vm-lab down. Skips (77) without root, QEMU, libvirtd or apt, and in
+# one host booted to an answering Docker API over mutual TLS, destroy, a
+# host whose Docker API cannot be reached (fails the same way), ci/vm-lab
+# down. Skips (77) without root, QEMU, libvirtd or apt, and in
 # sanitizer builds (the lane runs once per CI run, in the plain build).
 set -euo pipefail
 
@@ -74,7 +75,7 @@ lab_virsh net-define "$work/nodhcp.xml" >/dev/null
 lab_virsh net-start sl-nodhcp >/dev/null
 rc=0
 sl host create n2d-nolease "${S[@]}" --network sl-nodhcp --cpus 1 \
-    --memory 1024 >"$work/out" 2>&1 || rc=$?
+    --memory 1024 --address-timeout 30 >"$work/out" 2>&1 || rc=$?
 cat "$work/out"
 [ "$rc" = 1 ] || fail "exit $rc for a host without a lease"
 grep -q "no address for 'n2d-nolease' on network 'sl-nodhcp' after" \
@@ -116,6 +117,22 @@ lab_virsh net-dumpxml "$SL_VMLAB_NETWORK" | grep -q '<host' &&
     fail "a DHCP reservation is left"
 [ -e "$tls/hosts/n2d-one" ] && fail "the host's TLS files are left"
 [ -e "$state" ] && fail "the state file is left"
+
+echo "== a host whose Docker API never answers fails clearly, leaves nothing"
+"$LAB" exec iptables -I OUTPUT -p tcp --dport 2376 -j REJECT
+rc=0
+sl host create n2d-mute "${S[@]}" --network "$SL_VMLAB_NETWORK" --cpus 1 \
+    --memory 1024 --docker-timeout 15 >"$work/out" 2>&1 || rc=$?
+"$LAB" exec iptables -D OUTPUT -p tcp --dport 2376 -j REJECT
+cat "$work/out"
+[ "$rc" = 1 ] || fail "exit $rc for a Docker API that never answers"
+grep -q "docker on 'n2d-mute' did not answer at 'tcp://.*:2376' within 15 s" \
+    "$work/out" || fail "the error does not say which host and endpoint"
+grep -q "console of 'n2d-mute'" "$work/out" || fail "no console shown"
+[ -z "$(lab_virsh list --all --name)" ] || fail "a domain is left"
+lab_virsh net-dumpxml "$SL_VMLAB_NETWORK" | grep -q '<host' &&
+    fail "a DHCP reservation is left"
+[ -e "$tls/hosts/n2d-mute" ] && fail "its TLS files are left"
 
 echo "== the lab goes"
 "$LAB" down
