@@ -88,8 +88,11 @@ lab_virsh vol-list "$SL_VMLAB_POOL" | grep -q 'n2d-nolease' &&
 
 echo "== one host boots from the image and answers over mutual TLS"
 start=$(date +%s)
+# Generous limits: CI runs other tests beside this one on two cores.
 sl host create n2d-one "${S[@]}" --network "$SL_VMLAB_NETWORK" --cpus 1 \
-    --memory 1024 >"$work/out" 2>&1 || fail "host create: $(cat "$work/out")"
+    --memory 1024 --boot-timeout 300 --address-timeout 300 \
+    --docker-timeout 300 >"$work/out" 2>&1 ||
+    fail "host create: $(cat "$work/out")"
 echo "docker-ready after $(($(date +%s) - start)) s: $(cat "$work/out")"
 addr=$(awk '{print $2}' "$work/out")
 tls=$work/state/tls
