@@ -16,7 +16,6 @@ CACHE=${SL_DEB_CACHE:-/var/cache/swarmlab/debs}
 export SL_VMLAB_NAME=sl-vmtest-$$
 export SL_VMLAB_DIR=/tmp/$SL_VMLAB_NAME
 LAB=$REPO/ci/vm-lab
-work=$(mktemp -d /tmp/sl-vmtest.XXXXXX)
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -31,6 +30,7 @@ fi
 apt-cache show --no-all-versions linux-image-cloud-amd64 >/dev/null 2>&1 ||
     skip "apt knows no linux-image-cloud-amd64 (run apt-get update)"
 
+work=$(mktemp -d /tmp/sl-vmtest.XXXXXX)
 cleanup() {
     "$LAB" down >/dev/null 2>&1 || true
     rm -rf "$work"
