@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1090,9 +1091,18 @@ static char *lv_domain_xml(lv_backend *lv, const lv_create_ctx *c)
 
 /* DHCP reservations -------------------------------------------------------- */
 
-/* Whether 'addr' is reserved in the network's XML or leased. */
+/* The MAC swarmlab gives the host it reserves IPv4 address 'v' for. */
+static void lv_mac_for(uint32_t v, char *mac, size_t size)
+{
+    snprintf(mac, size, "52:54:00:%02x:%02x:%02x", (v >> 16) & 0xff,
+             (v >> 8) & 0xff, v & 0xff);
+}
+
+/* Whether 'addr' is reserved in the network's XML or leased to another
+ * machine. A lease held by the MAC swarmlab derives from the address was
+ * a host of ours whose reservation is gone: the address is free again. */
 static bool lv_addr_taken(const char *xml, virNetworkDHCPLeasePtr *leases,
-                          int n, const char *addr)
+                          int n, const char *addr, const char *mac)
 {
     char needle[SL_HV_ADDR_MAX + 8];
     int i;
@@ -1101,7 +1111,8 @@ static bool lv_addr_taken(const char *xml, virNetworkDHCPLeasePtr *leases,
     if (strstr(xml, needle))
         return true;
     for (i = 0; i < n; i++) {
-        if (leases[i]->ipaddr && !strcmp(leases[i]->ipaddr, addr))
+        if (leases[i]->ipaddr && !strcmp(leases[i]->ipaddr, addr) &&
+            (!leases[i]->mac || strcasecmp(leases[i]->mac, mac)))
             return true;
     }
     return false;
@@ -1187,16 +1198,16 @@ static int lv_reserve(lv_backend *lv, lv_create_ctx *c, sl_error *err)
     for (v = ntohl(lo.s_addr); v <= ntohl(hi.s_addr); v++) {
         a.s_addr = htonl(v);
         inet_ntop(AF_INET, &a, c->address, sizeof(c->address));
-        if (!lv_addr_taken(xml, leases, n, c->address))
+        lv_mac_for(v, c->mac, sizeof(c->mac));
+        if (!lv_addr_taken(xml, leases, n, c->address, c->mac))
             break;
     }
     if (v > ntohl(hi.s_addr)) {
+        c->mac[0] = '\0';
         sl_error_set(err, SL_ERR_CAPACITY, "no free address left in the "
                      "DHCP range of network '%s'", network);
         goto cleanup;
     }
-    snprintf(c->mac, sizeof(c->mac), "52:54:00:%02x:%02x:%02x",
-             (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
     snprintf(host, sizeof(host), "<host mac='%s' name='%s' ip='%s'/>",
              c->mac, c->spec->name, c->address);
     if (lv_net_update(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, host) < 0) {
