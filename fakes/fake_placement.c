@@ -317,6 +317,16 @@ static bool host_port_taken(const fs_cluster *cl, const fs_node *n,
     return false;
 }
 
+/* Test hook: with SWARMLAB_FAKE_BREAK=ignore-constraints the scheduler
+ * places tasks as if their services had no constraints, a wrong fake that
+ * the differential suite must tell from real daemons. Never set otherwise. */
+static bool ignore_constraints(void)
+{
+    const char *b = getenv("SWARMLAB_FAKE_BREAK");
+
+    return b && !strcmp(b, "ignore-constraints");
+}
+
 /* The first filter 'n' fails, or F_COUNT when it passes them all. */
 static int first_failure(const sl_fake_swarm *fs, const fs_cluster *cl,
                          placing *p, const fs_node *n)
@@ -332,7 +342,7 @@ static int first_failure(const sl_fake_swarm *fs, const fs_cluster *cl,
     if ((p->cpus || p->memory) && (p->cpus > h->nano_cpus - cpus ||
                                    p->memory > h->memory_bytes - memory))
         return F_RESOURCES;
-    if (p->nconstraints &&
+    if (p->nconstraints && !ignore_constraints() &&
         !fs_constraints_match(p->constraints, p->nconstraints, fs, n))
         return F_CONSTRAINTS;
     if (!platform_ok(p->platforms, h))
