@@ -926,6 +926,8 @@ static int lv_create_check(lv_backend *lv, lv_create_ctx *c, sl_error *err)
         goto cleanup;
     }
     if (c->kernel_boot) {
+        /* TODO: a host booted from a kernel keeps its images and
+         * containers in memory: no data disk of disk_gib is made. */
         rc = lv_check_capacity(lv, c, err);
         goto cleanup;
     }
