@@ -1,5 +1,5 @@
 #!/bin/busybox sh
-# First boot of a swarmlab Docker host: tmpfs root, modules, config disk, DHCP, TLS, dockerd.
+# Boot of a swarmlab Docker host: tmpfs root, modules, config, DHCP, TLS, dockerd.
 #
 # One script, several roles, chosen by $1:
 #   (other)   PID 1 in the initramfs: copy it to a tmpfs, switch_root there
@@ -129,7 +129,9 @@ run_dockerd() {
         done <"$CONFIG/labels"
     fi
     log "starting dockerd"
-    exec dockerd "$@" >>/var/log/dockerd.log 2>&1
+    dockerd "$@" >>/var/log/dockerd.log 2>&1
+    log "dockerd exited ($?): $(tail -n 3 /var/log/dockerd.log | tr '\n' ' ')"
+    sleep 5 # busybox init starts it again
 }
 
 # udhcpc calls this script with the event as $1 and the lease in the
