@@ -5,13 +5,15 @@
 #
 # Gives one object keyed by scenario name. Kept: the scenario's outcome and
 # the expectations that failed; each step's kind, target and outcome, and
-# the message of a step that failed; the swarm at the end (the leader, each
+# the message of a step that failed; the swarm at the end: the leader, each
 # node's hostname, role, state, availability, OS, labels, reachability and
-# leadership; each service's mode, replicas, running and pending tasks, the
-# set of hosts and of images its running tasks have). Dropped: times, poll
-# counts, IDs, the number of tasks on each host and which task slots were
-# where, all of which depend on timing or on the scheduler's free choices.
-# IDs and addresses inside messages become <id> and <addr>.
+# leadership, each service's mode, replicas, running and pending tasks and
+# images, and where its running tasks are: on how many nodes, and the
+# classes of those nodes (role, state, availability and labels, as in
+# "worker ready active os=linux"). Dropped: times, poll counts, IDs, and
+# which nodes of a class run the tasks, how many on each, in which slots:
+# when several nodes fit, that choice is the scheduler's own (swarmkit's
+# cannot be predicted). IDs and addresses in messages become <id>, <addr>.
 
 def scrub:
   if type == "string" then
@@ -29,17 +31,28 @@ def node_outcome:
   {hostname, role, state, availability, os, labels, leader, reachability}
   | with_entries(select(.value != null));
 
-def service_outcome:
+def node_class:
+  ([.role, .state, .availability]
+   + (.labels // {} | to_entries | map("\(.key)=\(.value)") | sort))
+  | join(" ");
+
+# $classes: each node's class by hostname.
+def service_outcome($classes):
   {name, mode, replicas, running, pending,
-   hosts: ((.hosts // {}) | keys),
-   images: ((.images // {}) | keys)};
+   on_nodes: (.hosts // {} | length),
+   on: (.hosts // {} | keys | map($classes[.] // "a node not listed")
+        | unique),
+   images: (.images // {} | keys)};
 
 def swarm_outcome:
   if . == null then null else
-    {leader,
-     error: (.error | scrub),
-     nodes: ((.nodes // []) | map(node_outcome) | sort_by(.hostname)),
-     services: ((.services // []) | map(service_outcome) | sort_by(.name))}
+    ((.nodes // []) | map({key: .hostname, value: node_class})
+     | from_entries) as $classes
+    | {leader,
+       error: (.error | scrub),
+       nodes: ((.nodes // []) | map(node_outcome) | sort_by(.hostname)),
+       services: ((.services // []) | map(service_outcome($classes))
+                  | sort_by(.name))}
     | with_entries(select(.value != null))
   end;
 
