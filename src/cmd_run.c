@@ -52,6 +52,7 @@ static void usage(FILE *out)
             "with a\n"
             "                     fake Docker daemon\n"
             "  --pool NAME        libvirt storage pool\n"
+            "  --network NAME     libvirt network of the hosts\n"
             "  --seed N           seed instead of the scenarios' own\n"
             "  --tap FILE         TAP report ('-': stdout)\n"
             "  --junit FILE       JUnit XML report ('-': stdout)\n"
@@ -68,7 +69,8 @@ static int fail_usage(const char *fmt, const char *arg)
 }
 
 enum {
-    OPT_JOBS = 1, OPT_KEEP, OPT_HYPERVISOR, OPT_URI, OPT_POOL, OPT_SEED,
+    OPT_JOBS = 1, OPT_KEEP, OPT_HYPERVISOR, OPT_URI, OPT_POOL, OPT_NETWORK,
+    OPT_SEED,
     OPT_TAP, OPT_JUNIT, OPT_JSON
 };
 
@@ -92,6 +94,7 @@ static int parse(int argc, char **argv, run_cmd *rc)
         {"hypervisor", required_argument, NULL, OPT_HYPERVISOR},
         {"uri", required_argument, NULL, OPT_URI},
         {"pool", required_argument, NULL, OPT_POOL},
+        {"network", required_argument, NULL, OPT_NETWORK},
         {"seed", required_argument, NULL, OPT_SEED},
         {"tap", required_argument, NULL, OPT_TAP},
         {"junit", required_argument, NULL, OPT_JUNIT},
@@ -122,6 +125,7 @@ static int parse(int argc, char **argv, run_cmd *rc)
             break;
         case OPT_URI: o->uri = optarg; break;
         case OPT_POOL: o->pool = optarg; break;
+        case OPT_NETWORK: o->network = optarg; break;
         case OPT_SEED:
             if (parse_number(optarg, INT64_MAX, &n) < 0)
                 return fail_usage("invalid --seed '%s': expected a "

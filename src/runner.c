@@ -2,6 +2,7 @@
 #include "runner_int.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,24 +178,25 @@ static int make_dir(rn_ctx *c, sl_error *err)
     return c->st ? 0 : -1;
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int type,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* Removes the run's directory and all in it: the state file, and on real
+ * libvirt the TLS material beside it. */
 static void remove_dir(rn_ctx *c)
 {
-    DIR *d;
-    struct dirent *e;
-    char path[PATH_MAX + 256];
-
     if (!c->dir[0])
         return;
-    d = opendir(c->dir);
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", c->dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(c->dir);
+    nftw(c->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Whether every running task of the service that 'f' updates runs the

@@ -99,6 +99,8 @@ typedef struct sl_run_options {
     const char *pool;          /* libvirt storage pool; NULL: the
                                   scenario's, "default-pool" on
                                   test:///default, else "default" */
+    const char *network;       /* libvirt network of the hosts; NULL:
+                                  the scenario's */
     bool seed_given;           /* use 'seed' instead of the scenario's */
     uint64_t seed;
     bool keep;                 /* no teardown, temporary directory kept */

@@ -1,9 +1,13 @@
 /* The runner's backends: the faults each can produce, opening, boot faults. */
 #include "runner_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "guest_config.h"
+#include "tls.h"
 
 /* 2026-01-01T00:00:00Z, where every virtual clock of a run starts. */
 #define RN_EPOCH_NS (INT64_C(1767225600) * SL_NS_PER_SEC)
@@ -24,6 +28,7 @@ void sl__rn_choose_backend(rn_ctx *c)
     c->fake = !strcmp(c->backend, "fake");
     c->uri = o->uri ? o->uri : own ? sc->backend.uri : NULL;
     c->pool = o->pool ? o->pool : own ? sc->backend.pool : NULL;
+    c->network = o->network ? o->network : own ? sc->backend.network : NULL;
     if (!strcmp(c->backend, "libvirt")) {
         const char *uri = c->uri ? c->uri : getenv("LIBVIRT_DEFAULT_URI");
 
@@ -167,6 +172,30 @@ static int set_boot_times(rn_ctx *c, sl_error *err)
     return 0;
 }
 
+/* A real libvirt hypervisor: its hosts get TLS material from a directory
+ * beside the run's state file, and the runner talks to them with the
+ * client certificate; consoles log where $SWARMLAB_CONSOLE_LOG_DIR says. */
+static int prepare_real_hosts(rn_ctx *c, sl_hv_options *opts, sl_error *err)
+{
+    char state[PATH_MAX + 16];
+    const char *console = getenv("SWARMLAB_CONSOLE_LOG_DIR");
+    char *dir;
+
+    snprintf(state, sizeof(state), "%s/state.json", c->dir);
+    dir = sl_tls_dir_for_state(state);
+    if (!dir)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    c->guest = sl_guest_config_new(dir, err);
+    free(dir);
+    if (!c->guest)
+        return -1;
+    opts->guest_hook = sl_guest_config_hook(c->guest);
+    sl_guest_config_docker(c->guest, &c->docker);
+    if (console && *console)
+        opts->console_log_dir = console;
+    return 0;
+}
+
 int sl__rn_open_backend(rn_ctx *c, sl_error *err)
 {
     struct sl_fake_hv_config *cfg = NULL;
@@ -195,6 +224,9 @@ int sl__rn_open_backend(rn_ctx *c, sl_error *err)
     }
     if (c->test_driver && pair_daemons(c, &opts, err) < 0)
         return -1;
+    if (!strcmp(c->backend, "libvirt") && !c->test_driver &&
+        prepare_real_hosts(c, &opts, err) < 0)
+        return -1;
     c->hv = sl_hypervisor_open(c->backend, &opts, err);
     free(cfg);
     if (!c->hv)
@@ -209,6 +241,8 @@ void sl__rn_close_backend(rn_ctx *c)
     if (c->pairing)
         c->sim->unpair(c->pairing);
     sl_clock_free(c->clock);
+    sl_guest_config_free(c->guest);
+    c->guest = NULL;
     c->hv = NULL;
     c->pairing = NULL;
     c->clock = NULL;
@@ -291,7 +325,9 @@ int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
     *extras = NULL;
     if (c->fake)
         spec->network = NULL;
-    if (c->short_timeouts)
+    else if (c->network)
+        spec->network = c->network;
+    if (c->short_timeouts || c->guest)
         spec->docker = &c->docker;
     if (!c->test_driver)
         return 0;

@@ -47,6 +47,8 @@ typedef struct rn_ctx {
     const char *backend;       /* "fake", "libvirt", "netns" */
     const char *uri;
     const char *pool;
+    const char *network;       /* libvirt: the hosts' network, or NULL */
+    struct sl_guest_config *guest; /* real libvirt: TLS and host files */
     bool fake;
     bool test_driver;          /* libvirt's test:// driver */
     uint64_t seed;
