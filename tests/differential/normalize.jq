@@ -5,15 +5,17 @@
 #
 # Gives one object keyed by scenario name. Kept: the scenario's outcome and
 # the expectations that failed; each step's kind, target and outcome, and
-# the message of a step that failed; the swarm at the end: the leader, each
-# node's hostname, role, state, availability, OS, labels, reachability and
-# leadership, each service's mode, replicas, running and pending tasks and
-# images, and where its running tasks are: on how many nodes, and the
-# classes of those nodes (role, state, availability and labels, as in
-# "worker ready active os=linux"). Dropped: times, poll counts, IDs, and
-# which nodes of a class run the tasks, how many on each, in which slots:
-# when several nodes fit, that choice is the scheduler's own (swarmkit's
-# cannot be predicted). IDs and addresses in messages become <id>, <addr>.
+# the message of a step that failed; the swarm at the end: each node's
+# hostname, role, state, availability, OS, labels and reachability, the
+# class of the leader, each service's mode, replicas, running and pending
+# tasks and images, and where its running tasks are: on how many nodes,
+# and the classes of those nodes. A class is a node's role, state,
+# availability and labels, as in "worker ready active os=linux". Dropped:
+# times, poll counts, IDs, which manager of a class leads, and which nodes
+# of a class run tasks, how many on each, in which slots: raft elections
+# and swarmkit's choice among nodes that fit cannot be predicted (the
+# scenario's expectations, whose results are kept, can still name a
+# leader or a host). IDs and addresses in messages become <id>, <addr>.
 
 def scrub:
   if type == "string" then
@@ -28,7 +30,7 @@ def step_outcome:
   | with_entries(select(.value != null));
 
 def node_outcome:
-  {hostname, role, state, availability, os, labels, leader, reachability}
+  {hostname, role, state, availability, os, labels, reachability}
   | with_entries(select(.value != null));
 
 def node_class:
@@ -48,7 +50,8 @@ def swarm_outcome:
   if . == null then null else
     ((.nodes // []) | map({key: .hostname, value: node_class})
      | from_entries) as $classes
-    | {leader,
+    | {leader: (if .leader then $classes[.leader] // "a node not listed"
+               else null end),
        error: (.error | scrub),
        nodes: ((.nodes // []) | map(node_outcome) | sort_by(.hostname)),
        services: ((.services // []) | map(service_outcome($classes))
