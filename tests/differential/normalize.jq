@@ -5,17 +5,18 @@
 #
 # Gives one object keyed by scenario name. Kept: the scenario's outcome and
 # the expectations that failed; each step's kind, target and outcome, and
-# the message of a step that failed; the swarm at the end: each node's
-# hostname, role, state, availability, OS, labels and reachability, the
-# class of the leader, each service's mode, replicas, running and pending
-# tasks and images, and where its running tasks are: on how many nodes,
-# and the classes of those nodes. A class is a node's role, state,
-# availability and labels, as in "worker ready active os=linux". Dropped:
-# times, poll counts, IDs, which manager of a class leads, and which nodes
-# of a class run tasks, how many on each, in which slots: raft elections
-# and swarmkit's choice among nodes that fit cannot be predicted (the
-# scenario's expectations, whose results are kept, can still name a
-# leader or a host). IDs and addresses in messages become <id>, <addr>.
+# the message (and HTTP status, once the report has it) of a step that
+# failed; the swarm at the end: each node's hostname, role, state,
+# availability, OS, labels and reachability, the class of the leader, each
+# service's mode, replicas, running and pending tasks and images, and
+# where its running tasks are: on how many nodes, and the classes of those
+# nodes. A class is a node's role, state, availability and labels, as in
+# "worker ready active os=linux". Dropped: times, poll counts, IDs, which
+# manager of a class leads, and which nodes of a class run tasks, how many
+# on each, in which slots: raft elections and swarmkit's choice among
+# nodes that fit cannot be predicted (the scenario's expectations, whose
+# results are kept, can still name a leader or a host). IDs and addresses
+# in messages become <id> and <addr>.
 
 def scrub:
   if type == "string" then
@@ -26,7 +27,8 @@ def scrub:
 
 def step_outcome:
   {step, path, host, node, service, "as": .["as"], replicas, outcome}
-  + (if .outcome == "ok" then {} else {message: (.message | scrub)} end)
+  + (if .outcome == "ok" then {}
+     else {message: (.message | scrub), status} end)
   | with_entries(select(.value != null));
 
 def node_outcome:
