@@ -151,6 +151,32 @@ static int init_first(const sl_swarm_form_opts *o, const sl_swarm_member *m,
 }
 
 /* Sets each member's labels through the manager 'c'. */
+/* Labels one member's node. A node that has just joined is known to the
+ * managers by its ID before it has described itself with its hostname,
+ * and a concurrent change of the node makes an update out of sequence:
+ * both are retried with back-off until the join timeout. */
+static int label_one(const sl_swarm_form_opts *o, const sl_swarm_member *m,
+                     sl_docker_client *c, sl_error *err)
+{
+    int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
+                                       : DEFAULT_JOIN_TIMEOUT_NS;
+    int64_t deadline = sl_clock_now_ns(o->clock) + limit;
+    int64_t backoff = FIRST_BACKOFF_NS;
+
+    for (;;) {
+        if (sl_docker_node_add_labels(c, m->name, m->labels, m->n_labels,
+                                      err) == 0)
+            return 0;
+        if ((err->code != SL_ERR_NOT_FOUND && !is_transient(err) &&
+             !(err->code == SL_ERR_API && err->http_status == 500)) ||
+            sl_clock_now_ns(o->clock) + backoff > deadline)
+            return -1;
+        sl_clock_sleep_ns(o->clock, backoff);
+        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+    }
+}
+
+/* Sets each member's labels through the manager 'c'. */
 static int apply_labels(const sl_swarm_form_opts *o,
                         const sl_swarm_member *members, size_t n,
                         sl_docker_client *c, sl_error *err)
@@ -162,8 +188,7 @@ static int apply_labels(const sl_swarm_form_opts *o,
 
         if (m->n_labels == 0)
             continue;
-        if (sl_docker_node_add_labels(c, m->name, m->labels, m->n_labels,
-                                      err) < 0) {
+        if (label_one(o, m, c, err) < 0) {
             sl_error_where(err, "%s", m->name);
             return -1;
         }
