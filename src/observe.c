@@ -105,8 +105,30 @@ bool sl__rn_task_runs(const rn_view *v, const sl_docker_task *t)
     return n && !strcmp(n->state, "ready");
 }
 
+/* Whether replicated service 's' has as many tasks meant to run as it has
+ * replicas: a real manager creates them a moment after the service. */
+static bool has_all_tasks(const rn_view *v, const sl_docker_service *s)
+{
+    uint64_t wanted = 0;
+
+    if (strcmp(s->mode, "replicated"))
+        return true;
+    for (size_t i = 0; v->tasks && i < v->tasks->count; i++) {
+        const sl_docker_task *t = &v->tasks->items[i];
+
+        if (!strcmp(t->service_id, s->id) &&
+            !strcmp(t->desired_state, "running"))
+            wanted++;
+    }
+    return wanted >= s->replicas;
+}
+
 bool sl__rn_view_settled(const rn_view *v)
 {
+    for (size_t i = 0; v->services && i < v->services->count; i++) {
+        if (!has_all_tasks(v, &v->services->items[i]))
+            return false;
+    }
     for (size_t i = 0; v->tasks && i < v->tasks->count; i++) {
         const sl_docker_task *t = &v->tasks->items[i];
 
