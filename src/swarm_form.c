@@ -43,6 +43,37 @@ static sl_docker_client *client_for(const sl_swarm_form_opts *o,
     return sl_docker_client_new(&cfg, err);
 }
 
+/* Tries again with back-off, up to the join timeout on the formation's
+ * clock. */
+typedef struct retry {
+    sl_clock *clock;
+    int64_t deadline;
+    int64_t backoff;
+} retry;
+
+static retry retry_start(const sl_swarm_form_opts *o)
+{
+    int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
+                                       : DEFAULT_JOIN_TIMEOUT_NS;
+    retry r = {o->clock, sl_clock_now_ns(o->clock) + limit,
+               FIRST_BACKOFF_NS};
+
+    return r;
+}
+
+/* Whether waiting once more stays within the timeout. */
+static bool retry_left(const retry *r)
+{
+    return sl_clock_now_ns(r->clock) + r->backoff <= r->deadline;
+}
+
+static void retry_sleep(retry *r)
+{
+    sl_clock_sleep_ns(r->clock, r->backoff);
+    r->backoff = r->backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS
+                                                 : r->backoff * 2;
+}
+
 /* Failures worth another try: the daemon not reachable yet, or slow. */
 static bool is_transient(const sl_error *err)
 {
@@ -71,10 +102,7 @@ static int already_in_swarm(sl_docker_client *c, sl_error *err)
 static int join_one(join_ctx *j, const sl_swarm_member *m, sl_error *err)
 {
     const sl_swarm_form_opts *o = j->opts;
-    int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
-                                       : DEFAULT_JOIN_TIMEOUT_NS;
-    int64_t deadline = sl_clock_now_ns(o->clock) + limit;
-    int64_t backoff = FIRST_BACKOFF_NS;
+    retry r = retry_start(o);
     const char *remote[1] = {j->manager_addr};
     sl_docker_swarm_join_req req = {0};
     sl_docker_client *c = NULL;
@@ -97,11 +125,10 @@ static int join_one(join_ctx *j, const sl_swarm_member *m, sl_error *err)
             break;
         }
         if (!is_transient(err) ||
-            sl_clock_now_ns(o->clock) + backoff > deadline)
+            !retry_left(&r))
             break;
         report(o, m->name, "retrying", err->message);
-        sl_clock_sleep_ns(o->clock, backoff);
-        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+        retry_sleep(&r);
     }
     if (rc == 0)
         report(o, m->name, "joined", m->manager ? "manager" : "worker");
@@ -158,10 +185,7 @@ static int init_first(const sl_swarm_form_opts *o, const sl_swarm_member *m,
 static int label_one(const sl_swarm_form_opts *o, const sl_swarm_member *m,
                      sl_docker_client *c, sl_error *err)
 {
-    int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
-                                       : DEFAULT_JOIN_TIMEOUT_NS;
-    int64_t deadline = sl_clock_now_ns(o->clock) + limit;
-    int64_t backoff = FIRST_BACKOFF_NS;
+    retry r = retry_start(o);
 
     for (;;) {
         if (sl_docker_node_add_labels(c, m->name, m->labels, m->n_labels,
@@ -169,10 +193,9 @@ static int label_one(const sl_swarm_form_opts *o, const sl_swarm_member *m,
             return 0;
         if ((err->code != SL_ERR_NOT_FOUND && !is_transient(err) &&
              !(err->code == SL_ERR_API && err->http_status == 500)) ||
-            sl_clock_now_ns(o->clock) + backoff > deadline)
+            !retry_left(&r))
             return -1;
-        sl_clock_sleep_ns(o->clock, backoff);
-        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+        retry_sleep(&r);
     }
 }
 
@@ -293,19 +316,15 @@ static int verify_until_settled(const sl_swarm_member *members, size_t n,
                                 const sl_swarm_form_opts *o,
                                 sl_swarm_summary *summary, sl_error *err)
 {
-    int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
-                                       : DEFAULT_JOIN_TIMEOUT_NS;
-    int64_t deadline = sl_clock_now_ns(o->clock) + limit;
-    int64_t backoff = FIRST_BACKOFF_NS;
+    retry r = retry_start(o);
 
     for (;;) {
         if (sl_swarm_verify(members, n, docker_host, o, summary, err) == 0)
             return 0;
         if ((err->code != SL_ERR_API && !is_transient(err)) ||
-            sl_clock_now_ns(o->clock) + backoff > deadline)
+            !retry_left(&r))
             return -1;
-        sl_clock_sleep_ns(o->clock, backoff);
-        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+        retry_sleep(&r);
     }
 }
 
