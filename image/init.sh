@@ -1,5 +1,6 @@
 #!/bin/busybox sh
-# Boot of a swarmlab Docker host: tmpfs root, modules, config, DHCP, TLS, dockerd.
+# Boot of a swarmlab Docker host: tmpfs root, modules, config, data disk, DHCP,
+# TLS, dockerd.
 #
 # One script, several roles, chosen by $1:
 #   (other)   PID 1 in the initramfs: copy it to a tmpfs, switch_root there
@@ -73,6 +74,31 @@ read_config() {
     return 1
 }
 
+# The data disk is the virtio disk whose serial is swarmlab-data: an ext2
+# file system (busybox's mke2fs, one inode per 64 KiB) made on first boot,
+# mounted with the kernel's ext4 driver as Docker's data root. Without it
+# Docker keeps its data in the tmpfs root.
+mount_data() {
+    for s in /sys/block/*/serial; do
+        [ "$(cat "$s" 2>/dev/null)" = swarmlab-data ] || continue
+        d=/dev/$(basename "$(dirname "$s")")
+        magic=$(dd if="$d" bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1)
+        if [ "$(echo $magic)" != "53 ef" ]; then
+            log "formatting data disk $d"
+            mke2fs -i 65536 -m 0 -L swarmlab-data "$d" >/dev/null 2>&1 ||
+                { log "cannot format $d"; return 1; }
+        fi
+        if mount -t ext4 -o noatime "$d" /var/lib/docker; then
+            log "data disk $d on /var/lib/docker"
+            return 0
+        fi
+        log "cannot mount data disk $d"
+        return 1
+    done
+    log "no data disk: Docker keeps its data in memory"
+    return 1
+}
+
 set_hostname() {
     name=swarmlab
     [ -s "$CONFIG/hostname" ] && name=$(cat "$CONFIG/hostname")
@@ -105,6 +131,7 @@ boot() {
     log "booting $(uname -r)"
     load_modules
     read_config
+    mount_data
     set_hostname
     network
     if install_tls; then

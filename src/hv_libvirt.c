@@ -21,6 +21,7 @@
 #define LV_POLL_FIRST_NS (100 * SL_NS_PER_MS)
 #define LV_POLL_MAX_NS (2 * SL_NS_PER_SEC)
 #define LV_CONFIG_BYTES (1024 * 1024) /* a host's config disk */
+#define LV_DATA_SERIAL "swarmlab-data" /* the serial of Docker's data disk */
 #define LV_CMDLINE "console=ttyS0 quiet"
 #define LV_TAIL_BYTES 4096
 #define LV_UNDEFINE_FLAGS \
@@ -59,6 +60,7 @@ typedef struct lv_meta {
     int64_t disk_gib;
     bool kernel_boot;            /* booted from a built kernel, with a
                                     config disk as 'volume' */
+    char data_volume[SL_HV_NAME_MAX]; /* its data disk, "" when none */
     char mac[24];                /* reserved in the network's DHCP */
     char address[SL_HV_ADDR_MAX];
 } lv_meta;
@@ -358,6 +360,8 @@ static int lv_meta_read(lv_backend *lv, virDomainPtr dom, lv_meta *meta,
     lv_xml_text(xml, "image", meta->image, sizeof(meta->image));
     lv_xml_text(xml, "pool", meta->pool, sizeof(meta->pool));
     lv_xml_text(xml, "volume", meta->volume, sizeof(meta->volume));
+    lv_xml_text(xml, "data-volume", meta->data_volume,
+                sizeof(meta->data_volume));
     lv_xml_text(xml, "network", meta->network, sizeof(meta->network));
     lv_xml_text(xml, "disk-gib", disk, sizeof(disk));
     meta->disk_gib = strtoll(disk, NULL, 10);
@@ -793,6 +797,7 @@ typedef struct lv_create_ctx {
     virStoragePoolPtr pool;
     virStorageVolPtr base;
     char volume[SL_HV_NAME_MAX];
+    char data_volume[SL_HV_NAME_MAX]; /* kernel boot: Docker's data disk */
     char *base_path;
     char base_format[16];
     uint64_t capacity;
@@ -859,7 +864,7 @@ static int lv_check_capacity(lv_backend *lv, lv_create_ctx *c, sl_error *err)
         return lv_fail(lv, err, SL_OK, "cannot ask pool '%s' for its size",
                        lv->pool);
     free_gib = (int64_t)(pinfo.available / LV_GIB);
-    if (!c->kernel_boot && spec->disk_gib > free_gib)
+    if (spec->disk_gib > free_gib)
         return sl_error_set(err, SL_ERR_CAPACITY,
                             "cannot create '%s': needs %lld GiB disk, %lld "
                             "free in pool '%s'", spec->name,
@@ -926,8 +931,16 @@ static int lv_create_check(lv_backend *lv, lv_create_ctx *c, sl_error *err)
         goto cleanup;
     }
     if (c->kernel_boot) {
-        /* TODO: a host booted from a kernel keeps its images and
-         * containers in memory: no data disk of disk_gib is made. */
+        snprintf(c->data_volume, sizeof(c->data_volume), "%s.data",
+                 spec->name);
+        vol = virStorageVolLookupByName(c->pool, c->data_volume);
+        if (vol) {
+            sl_error_set(err, SL_ERR_CONFLICT,
+                         "disk '%s' exists already in pool '%s'",
+                         c->data_volume, lv->pool);
+            goto cleanup;
+        }
+        c->capacity = (uint64_t)spec->disk_gib * LV_GIB;
         rc = lv_check_capacity(lv, c, err);
         goto cleanup;
     }
@@ -995,7 +1008,13 @@ static void lv_domain_metadata(lv_buf *b, lv_backend *lv,
     lv_buf_add_text(b, lv->pool);
     lv_buf_addf(b, "</%s:pool>\n      <%s:volume>", p, p);
     lv_buf_add_text(b, c->volume);
-    lv_buf_addf(b, "</%s:volume>\n      <%s:network>", p, p);
+    lv_buf_addf(b, "</%s:volume>\n", p);
+    if (c->data_volume[0]) {
+        lv_buf_addf(b, "      <%s:data-volume>", p);
+        lv_buf_add_text(b, c->data_volume);
+        lv_buf_addf(b, "</%s:data-volume>\n", p);
+    }
+    lv_buf_addf(b, "      <%s:network>", p);
     lv_buf_add_text(b, c->spec->network);
     lv_buf_addf(b, "</%s:network>\n", p);
     lv_buf_addf(b, "      <%s:disk-gib>%lld</%s:disk-gib>\n", p,
@@ -1024,6 +1043,18 @@ static void lv_domain_devices(lv_buf *b, lv_backend *lv,
     lv_buf_addf(b, "'/>\n      <target dev='%s' bus='%s'/>\n%s    </disk>\n",
                 windows ? "sda" : "vda", windows ? "sata" : "virtio",
                 c->kernel_boot ? "      <readonly/>\n" : "");
+    if (c->data_volume[0]) {
+        /* The guest finds its data disk by this serial number. */
+        lv_buf_addf(b, "    <disk type='volume' device='disk'>\n"
+                    "      <driver name='qemu' type='qcow2'/>\n"
+                    "      <source pool='");
+        lv_buf_add_text(b, lv->pool);
+        lv_buf_addf(b, "' volume='");
+        lv_buf_add_text(b, c->data_volume);
+        lv_buf_addf(b, "'/>\n      <target dev='vdb' bus='virtio'/>\n"
+                    "      <serial>%s</serial>\n    </disk>\n",
+                    LV_DATA_SERIAL);
+    }
     lv_buf_addf(b, "    <interface type='network'>\n");
     if (c->mac[0])
         lv_buf_addf(b, "      <mac address='%s'/>\n", c->mac);
@@ -1257,13 +1288,55 @@ static virStorageVolPtr lv_make_config_volume(lv_backend *lv,
     return vol;
 }
 
+/* The empty data disk of a host booted from a kernel: a sparse qcow2 of
+ * disk_gib that the guest formats on its first boot and mounts as
+ * Docker's data root, so images and containers outlive a power cycle. */
+static int lv_make_data_volume(lv_backend *lv, const lv_create_ctx *c,
+                               sl_error *err)
+{
+    virStorageVolPtr vol;
+    lv_buf xml = {0};
+
+    lv_buf_addf(&xml, "<volume><name>");
+    lv_buf_add_text(&xml, c->data_volume);
+    lv_buf_addf(&xml, "</name><capacity unit='bytes'>%llu</capacity>"
+                "<allocation unit='bytes'>0</allocation>"
+                "<target><format type='qcow2'/></target></volume>",
+                (unsigned long long)c->capacity);
+    if (xml.failed) {
+        free(xml.s);
+        return sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'",
+                            c->spec->name);
+    }
+    vol = virStorageVolCreateXML(c->pool, xml.s, 0);
+    free(xml.s);
+    if (!vol)
+        return lv_fail(lv, err, SL_OK, "cannot make the data disk of '%s'",
+                       c->spec->name);
+    virStorageVolFree(vol);
+    return 0;
+}
+
+static int lv_delete_volume(lv_backend *lv, const char *pool_name,
+                            const char *volume, sl_error *err);
+
+/* Removes what lv_create_kernel_host() made besides the config disk. */
+static void lv_undo_kernel_host(lv_backend *lv, const lv_create_ctx *c)
+{
+    if (c->data_volume[0])
+        lv_delete_volume(lv, lv->pool, c->data_volume, NULL);
+    if (c->mac[0])
+        lv_unreserve(lv, c->spec->network, c->spec->name, NULL);
+}
+
 /* Makes what a host booted from a kernel needs before its domain: an
- * address reserved in the network and an empty config disk. */
+ * address reserved in the network, an empty data disk and an empty config
+ * disk, which it returns. */
 static virStorageVolPtr lv_create_kernel_host(lv_backend *lv,
                                               lv_create_ctx *c,
                                               sl_error *err)
 {
-    virStorageVolPtr vol;
+    virStorageVolPtr vol = NULL;
     int rc;
 
     pthread_mutex_lock(&lv->lock);
@@ -1271,9 +1344,14 @@ static virStorageVolPtr lv_create_kernel_host(lv_backend *lv,
     pthread_mutex_unlock(&lv->lock);
     if (rc < 0)
         return NULL;
+    if (lv_make_data_volume(lv, c, err) < 0) {
+        c->data_volume[0] = '\0';
+        lv_undo_kernel_host(lv, c);
+        return NULL;
+    }
     vol = lv_make_config_volume(lv, c, err);
-    if (!vol && c->mac[0])
-        lv_unreserve(lv, c->spec->network, c->spec->name, NULL);
+    if (!vol)
+        lv_undo_kernel_host(lv, c);
     return vol;
 }
 
@@ -1315,8 +1393,8 @@ static int lv_host_create(sl_hypervisor *hv, const sl_hv_host_spec *spec,
             sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'",
                          spec->name);
         virStorageVolDelete(vol, 0);
-        if (c.mac[0])
-            lv_unreserve(lv, spec->network, spec->name, NULL);
+        if (c.kernel_boot)
+            lv_undo_kernel_host(lv, &c);
         goto cleanup;
     }
     rc = 0;
@@ -1978,7 +2056,7 @@ static int lv_host_destroy(sl_hypervisor *hv, const char *name,
     lv_backend *lv = lv_get(hv);
     virDomainPtr dom = virDomainLookupByName(lv->conn, name);
     lv_meta meta;
-    int rc = -1, removed, removed_config = 0;
+    int rc = -1, removed, removed_config = 0, removed_data = 0;
 
     if (!dom && lv_last_code() != VIR_ERR_NO_DOMAIN)
         return lv_fail(lv, err, SL_OK, "cannot look up host '%s'", name);
@@ -1994,6 +2072,14 @@ static int lv_host_destroy(sl_hypervisor *hv, const char *name,
         if (removed_config < 0)
             goto cleanup;
         snprintf(meta.volume, sizeof(meta.volume), "%s.qcow2", name);
+        snprintf(meta.data_volume, sizeof(meta.data_volume), "%s.data",
+                 name);
+    }
+    if (meta.data_volume[0]) {
+        removed_data = lv_delete_volume(lv, meta.pool, meta.data_volume,
+                                        err);
+        if (removed_data < 0)
+            goto cleanup;
     }
     if (lv->guest.forget)
         lv->guest.forget(lv->guest.data, name);
@@ -2001,7 +2087,7 @@ static int lv_host_destroy(sl_hypervisor *hv, const char *name,
     if (removed < 0 || (meta.mac[0] &&
                         lv_unreserve(lv, meta.network, name, err) < 0))
         goto cleanup;
-    if (!dom && !removed && !removed_config) {
+    if (!dom && !removed && !removed_config && !removed_data) {
         sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found on '%s'",
                      name, lv->uri);
         goto cleanup;

@@ -4,9 +4,9 @@
 # The CI form of the real lane (ci/nightly runs the whole seed swarm):
 # ci/vm-lab up, swarmlab image build, a host on a network without DHCP
 # (fails naming the network and quoting the console, leaves nothing),
-# one host booted to an answering Docker API over mutual TLS, destroy, a
-# host whose Docker API cannot be reached (fails the same way), ci/vm-lab
-# down. Skips (77) without root, QEMU, libvirtd or apt, and in
+# one host booted to an answering Docker API over mutual TLS with its data
+# on its own disk, destroy, a host whose Docker API cannot be reached
+# (fails the same way), ci/vm-lab down. Skips (77) without root, QEMU, libvirtd or apt, and in
 # sanitizer builds (the lane runs once per CI run, in the plain build).
 set -euo pipefail
 
@@ -90,7 +90,7 @@ echo "== one host boots from the image and answers over mutual TLS"
 start=$(date +%s)
 # Generous limits: CI runs other tests beside this one on two cores.
 sl host create n2d-one "${S[@]}" --network "$SL_VMLAB_NETWORK" --cpus 1 \
-    --memory 1024 --boot-timeout 300 --address-timeout 300 \
+    --memory 1024 --disk 4 --boot-timeout 300 --address-timeout 300 \
     --docker-timeout 300 >"$work/out" 2>&1 ||
     fail "host create: $(cat "$work/out")"
 echo "docker-ready after $(($(date +%s) - start)) s: $(cat "$work/out")"
@@ -110,6 +110,14 @@ lab_virsh net-dumpxml "$SL_VMLAB_NETWORK" | grep -q "ip='$addr'" ||
     fail "no DHCP reservation for $addr"
 [ "$(stat -c %a "$tls/hosts/n2d-one/server-key.pem")" = 600 ] ||
     fail "server key not 0600"
+
+echo "== Docker keeps its data on the host's own disk, not in memory"
+lab_virsh vol-info --pool "$SL_VMLAB_POOL" n2d-one.data --bytes |
+    grep -q "Capacity: *4294967296 bytes" || fail "no 4 GiB data disk"
+backing=$("$LAB" exec curl -sf --max-time 10 --cacert "$tls/ca.pem" \
+    --cert "$tls/cert.pem" --key "$tls/key.pem" "https://$addr:2376/info" |
+    jq -r '.DriverStatus[] | select(.[0] == "Backing Filesystem") | .[1]')
+[ "$backing" = extfs ] || fail "overlay2 backed by '$backing', not the disk"
 
 echo "== destroy leaves nothing but the image"
 sl destroy "${S[@]}" >/dev/null

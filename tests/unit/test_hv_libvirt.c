@@ -114,6 +114,23 @@ static bool volume_exists(virConnectPtr conn, const char *pool_name,
     return vol != NULL;
 }
 
+static unsigned long long volume_capacity(virConnectPtr conn,
+                                          const char *pool_name,
+                                          const char *name)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
+    virStorageVolPtr vol;
+    virStorageVolInfo info;
+
+    assert_non_null(pool);
+    vol = virStorageVolLookupByName(pool, name);
+    assert_non_null(vol);
+    assert_int_equal(virStorageVolGetInfo(vol, &info), 0);
+    virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+    return info.capacity;
+}
+
 static bool domain_exists(virConnectPtr conn, const char *name)
 {
     virDomainPtr dom = virDomainLookupByName(conn, name);
@@ -743,10 +760,14 @@ static void libvirt_kernel_image_boots_directly_with_a_reserved_address(
     assert_non_null(strstr(xml, "<cmdline>console=ttyS0"));
     assert_non_null(strstr(xml, "volume='n2d-kern-0.config'"));
     assert_non_null(strstr(xml, "<readonly/>"));
+    assert_non_null(strstr(xml, "volume='n2d-kern-0.data'"));
+    assert_non_null(strstr(xml, "<serial>swarmlab-data</serial>"));
     assert_non_null(strstr(xml, "<mac address='52:54:00:4d:00:0a'/>"));
     free(xml);
     virDomainFree(dom);
     assert_true(volume_exists(conn, POOL, "n2d-kern-0.config"));
+    assert_int_equal(volume_capacity(conn, POOL, "n2d-kern-0.data"),
+                     (unsigned long long)spec.disk_gib << 30);
     xml = network_xml(conn, "swarmlab-net");
     assert_non_null(strstr(xml, "name='n2d-kern-0' ip='10.77.0.10'"));
     free(xml);
@@ -759,6 +780,7 @@ static void libvirt_kernel_image_boots_directly_with_a_reserved_address(
     assert_int_equal(sl_hv_host_destroy(hv, "n2d-kern-0", &f->err), 0);
     assert_int_equal(log.forgotten, 1);
     assert_false(volume_exists(conn, POOL, "n2d-kern-0.config"));
+    assert_false(volume_exists(conn, POOL, "n2d-kern-0.data"));
     xml = network_xml(conn, "swarmlab-net");
     assert_null(strstr(xml, "n2d-kern-0"));
     free(xml);
@@ -782,6 +804,31 @@ static void libvirt_second_kernel_host_gets_the_next_address(void **state)
     free(xml);
 }
 
+/* A data disk left by an earlier host of the same name is refused before
+ * anything is made; destroy removes such leftovers. */
+static void libvirt_kernel_host_refuses_a_leftover_data_disk(void **state)
+{
+    fixture *f = *state;
+    sl_hv_host_spec spec = spec_of("n2d-kern-3");
+    char *xml;
+
+    make_volume(f->conn, "kimg.vmlinuz");
+    make_volume(f->conn, "kimg.initrd");
+    make_volume(f->conn, "n2d-kern-3.data");
+    spec.image = "kimg";
+    assert_int_equal(sl_hv_host_create(f->hv, &spec, &f->err), -1);
+    assert_int_equal(f->err.code, SL_ERR_CONFLICT);
+    assert_non_null(strstr(f->err.message, "n2d-kern-3.data"));
+    assert_false(domain_exists(f->conn, "n2d-kern-3"));
+    assert_false(volume_exists(f->conn, POOL, "n2d-kern-3.config"));
+    xml = network_xml(f->conn, "swarmlab-net");
+    assert_null(strstr(xml, "n2d-kern-3"));
+    free(xml);
+
+    assert_int_equal(sl_hv_host_destroy(f->hv, "n2d-kern-3", &f->err), 0);
+    assert_false(volume_exists(f->conn, POOL, "n2d-kern-3.data"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -790,6 +837,9 @@ int main(void)
             setup, teardown),
         cmocka_unit_test_setup_teardown(
             libvirt_second_kernel_host_gets_the_next_address, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            libvirt_kernel_host_refuses_a_leftover_data_disk, setup,
             teardown),
         T(libvirt_domain_has_requested_cpus_and_memory),
         T(libvirt_disk_is_a_cow_volume_backed_by_the_image),
