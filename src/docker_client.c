@@ -27,6 +27,13 @@ typedef struct answer {
     char swarm[32];
 } answer;
 
+/* A request body and its media type. */
+typedef struct payload {
+    const char *data;
+    size_t len;
+    const char *type;        /* "application/json" */
+} payload;
+
 struct sl_docker_client {
     CURL *curl;
     sl_docker_endpoint ep;
@@ -492,7 +499,7 @@ static int set_tls(sl_docker_client *c)
 
 /* Sets up the handle for one request; 'headers' is kept until it ends. */
 static int set_request(sl_docker_client *c, const char *method,
-                       const char *url, const char *body,
+                       const char *url, const payload *body,
                        struct curl_slist *headers)
 {
     CURL *h = c->curl;
@@ -523,28 +530,26 @@ static int set_request(sl_docker_client *c, const char *method,
         bad |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (!strcmp(method, "HEAD")) {
         bad |= curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (!strcmp(method, "POST")) {
-        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
-                                (long)(body ? strlen(body) : 0));
+    } else if (!strcmp(method, "POST") || body) {
+        if (strcmp(method, "POST"))
+            bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                                body ? body->data : "");
+        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t)(body ? body->len : 0));
     } else {
         bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-        if (body) {
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
-                                    (long)strlen(body));
-        }
     }
     return bad || set_tls(c) < 0 ? -1 : 0;
 }
 
 /* Sends 'method' 'path' (already versioned, with its query) and reads the
  * answer into c->ans. Transport failures and error statuses fill 'err'. */
-static int transfer(sl_docker_client *c, const char *method,
-                    const char *path, const char *body, sl_error *err)
+static int transfer_body(sl_docker_client *c, const char *method,
+                         const char *path, const payload *body, sl_error *err)
 {
     struct curl_slist *headers = NULL, *more;
-    char *url = NULL;
+    char *url = NULL, *ctype = NULL;
     curl_off_t total_us = 0;
     sl_error local;
     CURLcode rc;
@@ -558,12 +563,12 @@ static int transfer(sl_docker_client *c, const char *method,
         goto nomem;
     }
     headers = curl_slist_append(NULL, "Expect:");
-    more = headers && body ? curl_slist_append(headers,
-                                  "Content-Type: application/json")
-                           : headers;
-    if (!more)
+    if (headers && body && asprintf(&ctype, "Content-Type: %s",
+                                    body->type) < 0)
+        ctype = NULL;
+    more = headers && ctype ? curl_slist_append(headers, ctype) : NULL;
+    if (!headers || (body && !more))
         goto nomem;
-    headers = more;
     if (set_request(c, method, url, body, headers) < 0) {
         sl_error_set(err, SL_ERR_INTERNAL, "cannot set up '%s %s'", method,
                      path);
@@ -593,8 +598,18 @@ nomem:
     sl_error_set(err, SL_ERR_NOMEM, "out of memory");
 cleanup:
     curl_slist_free_all(headers);
+    free(ctype);
     free(url);
     return ret;
+}
+
+/* transfer_body() with 'json' as the body, or none when NULL. */
+static int transfer(sl_docker_client *c, const char *method,
+                    const char *path, const char *json, sl_error *err)
+{
+    payload body = {json, json ? strlen(json) : 0, "application/json"};
+
+    return transfer_body(c, method, path, json ? &body : NULL, err);
 }
 
 /* Version negotiation ----------------------------------------------------- */
@@ -763,6 +778,31 @@ cleanup:
     if (text && secret)
         explicit_bzero(text, strlen(text));
     free(text);
+    free(path);
+    return out;
+}
+
+char *sl__docker_send(sl_docker_client *c, const char *method,
+                      const char *path_query, const void *data, size_t len,
+                      const char *type, size_t *answer_len, sl_error *err)
+{
+    payload body = {data, len, type};
+    char *path = versioned(c, path_query, err);
+    char *out = NULL;
+
+    if (!path)
+        return NULL;
+    if (transfer_body(c, method, path, &body, err) == 0) {
+        out = malloc(c->ans.len + 1);
+        if (!out) {
+            sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        } else {
+            if (c->ans.len)
+                memcpy(out, c->ans.body, c->ans.len);
+            out[c->ans.len] = '\0';
+            *answer_len = c->ans.len;
+        }
+    }
     free(path);
     return out;
 }

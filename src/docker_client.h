@@ -512,6 +512,49 @@ void sl_docker_network_list_free(sl_docker_network_list *list);
 int sl_docker_network_remove(sl_docker_client *c, const char *ref,
                              sl_error *err);
 
+/* Images ------------------------------------------------------------------ */
+
+/* Imports 'len' bytes of 'tar' (a root file system as a tarball, plain or
+ * compressed) as image 'ref' ("bb:1", "registry:5000/team/app:2"), as
+ * `docker import - REF` does: POST /images/create?fromSrc=-. The daemon
+ * answers with a stream of JSON messages; an error inside that stream is
+ * SL_ERR_API with the daemon's message and the stream's status (200).
+ * A bad tarball or reference is refused by the daemon (SL_ERR_API, 500 or
+ * 400). Returns the new image's ID ("sha256:..."), which the caller
+ * frees. */
+char *sl_docker_image_import(sl_docker_client *c, const char *ref,
+                             const void *tar, size_t len, sl_error *err);
+
+typedef struct sl_docker_image {
+    const char *id;              /* "sha256:..." */
+    const char **repo_tags;      /* "bb:1"; a list shows an untagged image
+                                    as "<none>:<none>", inspect as none */
+    size_t n_repo_tags;
+    int64_t size;                /* bytes */
+    json_t *raw;
+} sl_docker_image;
+
+typedef struct sl_docker_image_list {
+    sl_docker_image *items;
+    size_t count;
+} sl_docker_image_list;
+
+/* GET /images/json: the daemon's images, newest first; free with
+ * sl_docker_image_list_free(). */
+sl_docker_image_list *sl_docker_images_list(sl_docker_client *c,
+                                            sl_error *err);
+void sl_docker_image_list_free(sl_docker_image_list *list);
+
+/* GET /images/{ref}/json by reference ("bb:1"; no tag means ":latest"),
+ * ID or ID prefix; SL_ERR_NOT_FOUND when the daemon has no such image.
+ * Free with sl_docker_image_free(). */
+sl_docker_image *sl_docker_image_inspect(sl_docker_client *c, const char *ref,
+                                         sl_error *err);
+void sl_docker_image_free(sl_docker_image *img);
+
+/* Whether 'img' is tagged 'ref' ("bb:1"). */
+bool sl_docker_image_has_tag(const sl_docker_image *img, const char *ref);
+
 /* Anything else ----------------------------------------------------------- */
 
 /* 'method' on versioned 'path_query' ("/secrets?filters=..."; already

@@ -48,6 +48,11 @@ char *sl__docker_path_escape(const char *s)
     return escape(s, path_char, false);
 }
 
+char *sl__docker_query_escape(const char *s)
+{
+    return escape(s, unreserved, true);
+}
+
 /* Go's encoding/json escapes <, > and & (and U+2028, U+2029) inside
  * strings; jansson does not. Outside strings none of them can occur. */
 static char *go_json_escapes(const char *json)

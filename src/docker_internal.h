@@ -62,6 +62,17 @@ int sl__docker_do(sl_docker_client *c, const char *method,
                   const char *path_query, json_t *body, bool secret,
                   sl_error *err);
 
+/* 'method' on the versioned 'path_query' with 'len' bytes of 'data' (media
+ * type 'type') as the body. Returns the answer's bytes, NUL-terminated, as
+ * a string the caller frees, and their number in '*answer_len'. */
+char *sl__docker_send(sl_docker_client *c, const char *method,
+                      const char *path_query, const void *data, size_t len,
+                      const char *type, size_t *answer_len, sl_error *err);
+
+/* 's' escaped for a query value as Go's url.QueryEscape does; the caller
+ * frees it, NULL when out of memory. */
+char *sl__docker_query_escape(const char *s);
+
 /* sl__docker_json() and sl__docker_do() on sl__docker_ref_path('base',
  * 'ref', 'tail'), with no secret in 'body'. */
 json_t *sl__docker_ref_json(sl_docker_client *c, const char *method,

@@ -881,6 +881,99 @@ static void call_returns_any_json_and_null_for_nothing(void **state)
     sl_docker_client_free(c);
 }
 
+/* Images ------------------------------------------------------------------ */
+
+#define IMAGE_ID                                                            \
+    "sha256:cb38c074e08446ca6bef145a5cd5f77234c9fcf2fbd6c2eb85d063ee0e300772"
+
+static void image_import_sends_the_tarball_and_returns_the_id(void **state)
+{
+    test_server *s = *state;
+    sl_docker_client *c = client_for(s);
+    static const char tar[] = "bin/busybox as a pretend tarball";
+    sl_error err;
+    char *id;
+
+    ts_json(s, 200, "{\"status\":\"" IMAGE_ID "\"}\r\n");
+    id = sl_docker_image_import(c, "team/app:2", tar, sizeof(tar) - 1, &err);
+    assert_non_null(id);
+    assert_string_equal(id, IMAGE_ID);
+    ts_assert_line(s, 1, "POST /v1.41/images/create?fromSrc=-&message=&repo="
+                         "team%2Fapp%3A2&tag= HTTP/1.1");
+    assert_string_equal(ts_req(s, 1)->body, tar);
+    assert_non_null(strcasestr(ts_req(s, 1)->head,
+                               "Content-Type: application/x-tar"));
+    free(id);
+    sl_docker_client_free(c);
+}
+
+/* A stream that began with 200 may still end in an error: the import
+ * fails with the daemon's message, as the docker CLI reports it. */
+static void image_import_error_inside_the_stream_fails(void **state)
+{
+    test_server *s = *state;
+    sl_docker_client *c = client_for(s);
+    sl_error err;
+
+    ts_json(s, 200, "{\"status\":\"Downloading from http://x/\"}\r\n"
+                    "{\"errorDetail\":{\"message\":\"unexpected EOF\"},"
+                    "\"error\":\"unexpected EOF\"}\r\n");
+    assert_null(sl_docker_image_import(c, "bb:1", "x", 1, &err));
+    assert_int_equal(err.code, SL_ERR_API);
+    assert_int_equal(err.http_status, 200);
+    assert_string_equal(err.message, "unexpected EOF");
+    assert_string_equal(err.where, "POST /v1.41/images/create");
+    sl_docker_client_free(c);
+}
+
+static void image_import_refused_tarball_is_the_daemons_error(void **state)
+{
+    test_server *s = *state;
+    sl_docker_client *c = client_for(s);
+    sl_error err;
+
+    ts_json(s, 500, "{\"message\":\"Error processing tar file(exit status "
+                    "1): unexpected EOF\"}\n");
+    assert_null(sl_docker_image_import(c, "bb:1", "x", 1, &err));
+    assert_int_equal(err.code, SL_ERR_API);
+    assert_int_equal(err.http_status, 500);
+    assert_string_equal(err.message, "Error processing tar file(exit status "
+                                     "1): unexpected EOF");
+    sl_docker_client_free(c);
+}
+
+static void image_import_answer_without_an_id_is_a_protocol_error(
+    void **state)
+{
+    test_server *s = *state;
+    sl_docker_client *c = client_for(s);
+    sl_error err;
+
+    ts_json(s, 200, "not json\r\n");
+    assert_null(sl_docker_image_import(c, "bb:1", "x", 1, &err));
+    assert_int_equal(err.code, SL_ERR_PROTOCOL);
+    ts_json(s, 200, "{\"status\":\"done\"}\r\n");
+    assert_null(sl_docker_image_import(c, "bb:1", "x", 1, &err));
+    assert_int_equal(err.code, SL_ERR_PROTOCOL);
+    assert_null(sl_docker_image_import(c, "", "x", 1, &err));
+    assert_int_equal(err.code, SL_ERR_INVALID);
+    sl_docker_client_free(c);
+}
+
+static void image_inspect_of_a_missing_image_is_not_found(void **state)
+{
+    test_server *s = *state;
+    sl_docker_client *c = client_for(s);
+    sl_error err;
+
+    ts_json(s, 404, "{\"message\":\"no such image: bb:1: No such image: "
+                    "bb:1\"}\n");
+    assert_null(sl_docker_image_inspect(c, "bb:1", &err));
+    assert_int_equal(err.code, SL_ERR_NOT_FOUND);
+    ts_assert_line(s, 1, "GET /v1.41/images/bb:1/json HTTP/1.1");
+    sl_docker_client_free(c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -917,6 +1010,11 @@ int main(void)
         T(network_create_returns_the_id),
         T(networks_list_and_remove),
         T(call_returns_any_json_and_null_for_nothing),
+        T(image_import_sends_the_tarball_and_returns_the_id),
+        T(image_import_error_inside_the_stream_fails),
+        T(image_import_refused_tarball_is_the_daemons_error),
+        T(image_import_answer_without_an_id_is_a_protocol_error),
+        T(image_inspect_of_a_missing_image_is_not_found),
     };
 
     return cmocka_run_group_tests_name("docker_calls", tests, NULL, NULL);

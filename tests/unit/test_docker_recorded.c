@@ -711,6 +711,75 @@ static void recorded_networks_are_listed_created_and_deleted(void **state)
     json_decref(ls);
 }
 
+/* Images ------------------------------------------------------------------ */
+
+static void recorded_image_import_is_sent_as_the_cli_does(void **state)
+{
+    json_t *fx = load_case("image-import");
+    test_server *s = serve(fx);
+    sl_docker_client *c = client_for(s);
+    static const char tar[] = "a pretend tarball";
+    const char *want = json_string_value(
+        json_object_get(json_object_get(fx, "body"), "status"));
+    sl_error err;
+    char *id;
+
+    (void)state;
+    id = sl_docker_image_import(c, "sl-import:1", tar, sizeof(tar) - 1, &err);
+    if (!id)
+        fail_msg("import: %s", err.message);
+    assert_string_equal(id, want);
+    assert_same_request_line(s, fx);
+    assert_string_equal(ts_req(s, 1)->body, tar);
+    free(id);
+    sl_docker_client_free(c);
+    ts_stop(s);
+    json_decref(fx);
+}
+
+static void recorded_image_list_and_inspect_are_read(void **state)
+{
+    json_t *ls = load_case("images-list");
+    json_t *in = load_case("image-inspect");
+    test_server *s = serve(ls);
+    sl_docker_client *c = client_for(s);
+    sl_docker_image_list *list;
+    sl_docker_image *img;
+    sl_error err;
+    size_t i, tagged = 0;
+
+    (void)state;
+    list = sl_docker_images_list(c, &err);
+    assert_non_null(list);
+    assert_same_request_line(s, ls);
+    assert_int_equal(list->count,
+                     json_array_size(json_object_get(ls, "body")));
+    for (i = 0; i < list->count; i++) {
+        assert_int_equal(strncmp(list->items[i].id, "sha256:", 7), 0);
+        assert_true(list->items[i].size > 0);
+        tagged += sl_docker_image_has_tag(&list->items[i], "sl-import:1");
+    }
+    assert_int_equal(tagged, 1);
+    sl_docker_image_list_free(list);
+    sl_docker_client_free(c);
+    ts_stop(s);
+
+    s = serve(in);
+    c = client_for(s);
+    img = sl_docker_image_inspect(c, "sl-import:1", &err);
+    assert_non_null(img);
+    assert_same_request_line(s, in);
+    assert_true(sl_docker_image_has_tag(img, "sl-import:1"));
+    assert_false(sl_docker_image_has_tag(img, "sl-import"));
+    assert_string_equal(img->id, json_string_value(json_object_get(
+                                     json_object_get(in, "body"), "Id")));
+    sl_docker_image_free(img);
+    sl_docker_client_free(c);
+    ts_stop(s);
+    json_decref(ls);
+    json_decref(in);
+}
+
 /* Errors ------------------------------------------------------------------ */
 
 /* Every recorded error answer to a versioned path gives the error code for
@@ -779,6 +848,8 @@ int main(void)
         cmocka_unit_test(recorded_service_inspect_update_and_delete),
         cmocka_unit_test(recorded_task_lists_are_asked_and_read),
         cmocka_unit_test(recorded_networks_are_listed_created_and_deleted),
+        cmocka_unit_test(recorded_image_import_is_sent_as_the_cli_does),
+        cmocka_unit_test(recorded_image_list_and_inspect_are_read),
         cmocka_unit_test(recorded_error_answers_keep_the_daemons_words),
     };
 
