@@ -19,7 +19,7 @@
 
 #include "docker_client.h"
 #include "netns.h"
-#include "netns_image.h"
+#include "image_tar.h"
 #include "netns_proc.h"
 
 #define NX_SUBNET "10.88.0" /* a /24: hosts get .2 to .254 */
@@ -705,8 +705,8 @@ static char *nx_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
                      spec->name);
         return NULL;
     }
-    if (spec->source ? sl_netns_image_read(spec->source, &tar, &len, err)
-                     : sl_netns_image_busybox(nx->busybox, &tar, &len, err))
+    if (spec->source ? sl_image_tar_read(spec->source, &tar, &len, err)
+                     : sl_image_busybox_tar(nx->busybox, &tar, &len, err))
         return NULL;
     name = strdup(spec->name);
     if (!name) {
@@ -723,22 +723,34 @@ static char *nx_image_prepare(sl_hypervisor *hv, const sl_hv_image_spec *spec,
     return name;
 }
 
-/* Imports the image into the host's daemon, which lacks it. */
-static int nx_image_load(nx_backend *nx, const char *name, sl_error *err)
+/* Imports the image into the host's daemon, which lacks it, through 'c'. */
+static int nx_image_load(nx_backend *nx, const char *name, sl_docker_client *c,
+                         sl_error *err)
 {
-    char sock[PATH_MAX];
+    char *id = NULL;
     int rc = -1;
 
-    nx_host_path(nx, name, "docker.sock", sock);
     pthread_mutex_lock(&nx->lock);
     if (!nx->tar &&
-        sl_netns_image_busybox(nx->busybox, &nx->tar, &nx->tar_len, err) < 0)
+        sl_image_busybox_tar(nx->busybox, &nx->tar, &nx->tar_len, err) < 0)
         goto cleanup;
-    rc = sl_netns_image_import(sock, nx->docker_image, nx->tar, nx->tar_len,
-                               NX_IMPORT_TIMEOUT_MS, err);
+    sl_docker_client_set_timeouts(c, 0, NX_IMPORT_TIMEOUT_MS);
+    id = sl_docker_image_import(c, nx->docker_image, nx->tar, nx->tar_len,
+                                err);
+    if (!id && err) {
+        char why[sizeof(err->message)];
+        int status = err->http_status;
+
+        snprintf(why, sizeof(why), "%s", err->message);
+        sl_error_set(err, err->code, "cannot import '%s' into '%s': %s",
+                     nx->docker_image, name, why);
+        err->http_status = status;
+    }
+    rc = id ? 0 : -1;
 
 cleanup:
     pthread_mutex_unlock(&nx->lock);
+    free(id);
     return rc;
 }
 
@@ -1087,7 +1099,8 @@ static int nx_host_wait_booted(sl_hypervisor *hv, const char *name,
     image = sl_docker_call(c, "GET", query, NULL, &probe);
     json_decref(image);
     if (!image &&
-        (probe.code != SL_ERR_NOT_FOUND || nx_image_load(nx, name, err) < 0)) {
+        (probe.code != SL_ERR_NOT_FOUND ||
+         nx_image_load(nx, name, c, err) < 0)) {
         if (probe.code != SL_ERR_NOT_FOUND && err)
             *err = probe;
         goto cleanup;

@@ -1,10 +1,9 @@
-/* The image each netns host gets: a busybox tarball imported over the API. */
-#include "netns_image.h"
+/* Root file systems as tarballs, for images imported into hosts over the API. */
+#include "image_tar.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <jansson.h>
-
 #define TAR_BLOCK 512
 #define MAX_TARBALL (INT64_C(1) << 30)
-#define ANSWER_MAX 8192
 
 /* The applets linked to busybox besides /bin/sh. */
 static const char *const applets[] = {"cat",      "echo", "env",  "false",
@@ -117,7 +112,7 @@ static int elf_is_dynamic(const char *data, size_t len)
     return 0;
 }
 
-int sl_netns_image_read(const char *path, char **tar, size_t *len,
+int sl_image_tar_read(const char *path, char **tar, size_t *len,
                         sl_error *err)
 {
     char *data = NULL;
@@ -164,7 +159,7 @@ fail:
     return -1;
 }
 
-int sl_netns_image_busybox(const char *busybox, char **tar, size_t *len,
+int sl_image_busybox_tar(const char *busybox, char **tar, size_t *len,
                            sl_error *err)
 {
     tarbuf t = {0};
@@ -172,7 +167,7 @@ int sl_netns_image_busybox(const char *busybox, char **tar, size_t *len,
     size_t bin_len = 0, i;
     sl_error local;
 
-    if (sl_netns_image_read(busybox, &bin, &bin_len, &local) < 0)
+    if (sl_image_tar_read(busybox, &bin, &bin_len, &local) < 0)
         return sl_error_set(err, SL_ERR_UNSUPPORTED,
                             "busybox not found at '%s': install "
                             "busybox-static (%s)",
@@ -203,143 +198,23 @@ int sl_netns_image_busybox(const char *busybox, char **tar, size_t *len,
     return 0;
 }
 
-/* Import ------------------------------------------------------------------- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
+int sl_image_tar_file(const char *name, const void *data, size_t len,
+                      char **tar, size_t *tar_len, sl_error *err)
 {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+    tarbuf t = {0};
 
-/* The start of the daemon's answer, enough for an error message. */
-typedef struct answer {
-    char text[ANSWER_MAX];
-    size_t len;
-} answer;
-
-static size_t on_answer(char *data, size_t size, size_t n, void *ctx)
-{
-    answer *a = ctx;
-    size_t bytes = size * n, room = sizeof(a->text) - 1 - a->len;
-    size_t take = bytes < room ? bytes : room;
-
-    memcpy(a->text + a->len, data, take);
-    a->len += take;
-    a->text[a->len] = '\0';
-    return bytes;
-}
-
-/* The daemon's own message in an answer: {"message": ...} for a failed
- * call, or a progress line {"error": ...} in a stream that began well. */
-static bool answer_error(char *text, char *out, size_t size)
-{
-    char *line = text, *next;
-
-    for (; line && *line; line = next) {
-        json_t *j, *msg;
-
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        j = json_loads(line, 0, NULL);
-        msg = json_object_get(j, "error");
-        if (!json_is_string(msg))
-            msg = json_object_get(j, "message");
-        if (json_is_string(msg)) {
-            snprintf(out, size, "%s", json_string_value(msg));
-            json_decref(j);
-            return true;
-        }
-        json_decref(j);
+    if (!name || !*name || strlen(name) >= 100 || name[0] == '/')
+        return sl_error_set(err, SL_ERR_INVALID,
+                            "cannot put '%s' in a tarball: use a relative "
+                            "name under 100 characters",
+                            name ? name : "");
+    tar_put(&t, name, '0', 0755, NULL, data, len);
+    tar_grow(&t, 2 * TAR_BLOCK);
+    if (t.failed) {
+        free(t.data);
+        return sl_error_set(err, SL_ERR_NOMEM, "cannot build the tarball");
     }
-    return false;
-}
-
-/* Splits "repo[:tag]" at the colon after the last slash. */
-static void split_ref(const char *ref, char *repo, size_t repo_size, char *tag,
-                      size_t tag_size)
-{
-    const char *slash = strrchr(ref, '/');
-    const char *colon = strrchr(slash ? slash : ref, ':');
-
-    if (!colon) {
-        snprintf(repo, repo_size, "%s", ref);
-        snprintf(tag, tag_size, "latest");
-        return;
-    }
-    snprintf(repo, repo_size, "%.*s", (int)(colon - ref), ref);
-    snprintf(tag, tag_size, "%s", colon + 1);
-}
-
-int sl_netns_image_import(const char *socket, const char *ref, const char *tar,
-                          size_t len, long timeout_ms, sl_error *err)
-{
-    char repo[256], tag[128], url[1024], why[512];
-    struct curl_slist *headers = NULL;
-    char *erepo = NULL, *etag = NULL;
-    answer *a = calloc(1, sizeof(*a));
-    CURL *h = NULL;
-    long status = 0;
-    bool said;
-    CURLcode rc;
-    int ret = -1;
-
-    pthread_once(&curl_once, curl_init);
-    split_ref(ref, repo, sizeof(repo), tag, sizeof(tag));
-    h = curl_init_rc == CURLE_OK ? curl_easy_init() : NULL;
-    if (h) {
-        erepo = curl_easy_escape(h, repo, 0);
-        etag = curl_easy_escape(h, tag, 0);
-        headers = curl_slist_append(NULL, "Content-Type: application/x-tar");
-        headers = headers ? curl_slist_append(headers, "Expect:") : NULL;
-    }
-    if (!a || !h || !erepo || !etag || !headers) {
-        sl_error_set(err, SL_ERR_NOMEM, "cannot import '%s'", ref);
-        goto cleanup;
-    }
-    snprintf(url, sizeof(url),
-             "http://localhost/v1.41/images/create?fromSrc=-&repo=%s&tag=%s",
-             erepo, etag);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, socket);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, tar);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_answer);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-        sl_error_set(err,
-                     rc == CURLE_OPERATION_TIMEDOUT ? SL_ERR_TIMEOUT
-                                                    : SL_ERR_CONNECT,
-                     "cannot import '%s' at '%s': %s", ref, socket,
-                     curl_easy_strerror(rc));
-        goto cleanup;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    said = answer_error(a->text, why, sizeof(why));
-    if (said || status != 200) {
-        if (!said)
-            snprintf(why, sizeof(why), "status %ld", status);
-        sl_error_set(err, SL_ERR_API, "cannot import '%s' at '%s': %s", ref,
-                     socket, why);
-        if (err)
-            err->http_status = (int)status;
-        goto cleanup;
-    }
-    ret = 0;
-
-cleanup:
-    curl_slist_free_all(headers);
-    curl_free(erepo);
-    curl_free(etag);
-    if (h)
-        curl_easy_cleanup(h);
-    free(a);
-    return ret;
+    *tar = t.data;
+    *tar_len = t.len;
+    return 0;
 }
