@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,14 @@
 #include "scenario.h"
 
 #define MAX_JOBS 64
+/* The exit code of a run that a signal stopped: 128 plus its number, as
+ * a shell reports a command killed by it (130 for SIGINT, 143 for
+ * SIGTERM); what the run made is torn down first. */
+#define EXIT_SIGNALLED 128
+
+/* The first SIGINT or SIGTERM, or 0; the runner watches it. */
+static volatile sig_atomic_t stop_signal;
+static pid_t main_pid;
 
 typedef struct run_cmd {
     sl_run_options opts;
@@ -43,7 +52,9 @@ static void usage(FILE *out)
             "Runs scenario files (every *.json of a directory): each on a "
             "backend of its\nown, built, faulted and checked, then torn "
             "down. Exit 0 when every\nexpectation holds, 1 when one does "
-            "not, 2 when a file is unusable (then\nnothing runs).\n\n"
+            "not, 2 when a file is unusable (then\nnothing runs), 128+N "
+            "after signal N (130 for SIGINT, 143 for SIGTERM):\nwhat was "
+            "made is torn down first, unless --keep.\n\n"
             "  --jobs N           scenarios run at once (1)\n"
             "  --keep             no teardown; keep each state file\n"
             "  --hypervisor NAME  fake, libvirt or netns: overrides the "
@@ -301,6 +312,34 @@ static void on_done(size_t index, const sl_run_result *r, void *data)
     status_line(rc);
 }
 
+/* Signals ----------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    static const char msg[] = "swarmlab run: interrupted: tearing down what "
+                              "was made\n";
+
+    if (stop_signal)
+        return;
+    stop_signal = sig;
+    if (getpid() == main_pid)
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+}
+
+/* SIGINT and SIGTERM stop the run; scenarios' processes inherit this. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    main_pid = getpid();
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Reports ----------------------------------------------------------------- */
 
 static int write_json(run_cmd *rc, int64_t wall_ns, sl_error *err)
@@ -385,6 +424,8 @@ int sl_cmd_run(int argc, char **argv)
     if (!rc.results || !rc.finished)
         goto cleanup;
     rc.opts.sim = sl_fake_run_sim();
+    rc.opts.interrupt = &stop_signal;
+    catch_signals();
     rc.opts.on_start = on_start;
     rc.opts.on_done = on_done;
     rc.opts.data = &rc;
@@ -399,6 +440,8 @@ int sl_cmd_run(int argc, char **argv)
         goto cleanup;
     counts = sl_report_count(rc.results, rc.n_files);
     code = counts.failed ? SL_EXIT_FAILED : SL_EXIT_OK;
+    if (stop_signal)
+        code = EXIT_SIGNALLED + stop_signal;
 
 cleanup:
     for (size_t i = 0; i < rc.n_files; i++) {

@@ -169,27 +169,63 @@ static bool task_has(const sl_docker_task *t, const char *image,
     return true;
 }
 
-size_t sl__rn_updated(const rn_view *v, const char *service,
-                      const char *image, const char *const *env,
-                      size_t n_env, size_t *running)
+static const sl_docker_service *service_by_name(const rn_view *v,
+                                                const char *name)
 {
-    const char *id = NULL;
-    size_t updated = 0;
-
-    *running = 0;
     for (size_t i = 0; v->services && i < v->services->count; i++) {
-        if (!strcmp(v->services->items[i].name, service))
-            id = v->services->items[i].id;
+        if (!strcmp(v->services->items[i].name, name))
+            return &v->services->items[i];
     }
-    for (size_t i = 0; id && v->tasks && i < v->tasks->count; i++) {
+    return NULL;
+}
+
+/* Counts the running tasks of 's' and those that run what 'f' asks. */
+static void count_updated(const rn_view *v, const sl_docker_service *s,
+                          const sl_scenario_fault *f, rn_update *u)
+{
+    for (size_t i = 0; v->tasks && i < v->tasks->count; i++) {
         const sl_docker_task *t = &v->tasks->items[i];
 
-        if (strcmp(t->service_id, id) || !sl__rn_task_runs(v, t))
+        if (strcmp(t->service_id, s->id) || !sl__rn_task_runs(v, t))
             continue;
-        (*running)++;
-        updated += task_has(t, image, env, n_env);
+        u->running++;
+        u->updated += task_has(t, f->image, f->env, f->n_env);
     }
-    return updated;
+}
+
+/*
+ * A real manager resets the service's UpdateStatus when the spec changes,
+ * reports "updating" while it replaces tasks (one at a time by default,
+ * each old one stopped first), then "completed"; or "paused" (the default
+ * failure action) or "rollback_*" when a new task fails. Without an
+ * UpdateStatus the update is done once every replica runs it and no task
+ * of the old spec runs.
+ */
+void sl__rn_update_progress(const rn_view *v, const sl_scenario_fault *f,
+                            rn_update *u)
+{
+    const sl_docker_service *s = service_by_name(v, f->service);
+    json_t *status;
+
+    memset(u, 0, sizeof(*u));
+    u->state = RN_UPDATE_GOING;
+    if (!s)
+        return;
+    status = json_object_get(s->raw, "UpdateStatus");
+    u->status = json_string_value(json_object_get(status, "State"));
+    u->message = json_string_value(json_object_get(status, "Message"));
+    count_updated(v, s, f, u);
+    u->wanted = !strcmp(s->mode, "replicated") ? s->replicas : u->running;
+    if (u->status && (!strcmp(u->status, "paused") ||
+                      !strncmp(u->status, "rollback_", 9)))
+        u->state = RN_UPDATE_STOPPED;
+    else if (u->status && !strcmp(u->status, "completed"))
+        u->state = u->updated == u->running ? RN_UPDATE_DONE
+                                            : RN_UPDATE_GOING;
+    else if (!u->status)
+        u->state = u->updated == u->running && u->updated >= u->wanted
+                       ? RN_UPDATE_DONE
+                       : RN_UPDATE_GOING;
 }
 
 /* The report ----------------------------------------------------------- */

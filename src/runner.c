@@ -1,8 +1,11 @@
 /* The scenario runner: one swarm per scenario, built, broken and checked. */
 #include "runner_int.h"
 
+#include "hv_netns.h"
+
 #include <dirent.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +67,34 @@ void sl__rn_note(rn_ctx *c, const char *fmt, ...)
     json_array_append_new(c->notes, json_string(text));
 }
 
+static const char *signal_name(int sig, char *buf, size_t size)
+{
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    }
+    snprintf(buf, size, "signal %d", sig);
+    return buf;
+}
+
+bool sl__rn_interrupted(rn_ctx *c)
+{
+    int sig = c->opts->interrupt ? *c->opts->interrupt : 0;
+    char observed[64], name[32];
+
+    if (!sig)
+        return false;
+    if (!c->interrupted) {
+        c->interrupted = true;
+        c->halted = true;
+        snprintf(observed, sizeof(observed), "interrupted by %s",
+                 signal_name(sig, name, sizeof(name)));
+        sl__rn_fail(c, "run", "the run to finish", observed);
+    }
+    return true;
+}
+
 rn_host *sl__rn_host(rn_ctx *c, const char *name)
 {
     for (size_t i = 0; name && i < c->sc->n_hosts; i++) {
@@ -104,6 +135,16 @@ static void step_end(rn_ctx *c, json_t *step, const char *outcome,
     json_object_set_new(step, "outcome", json_string(outcome));
     if (message)
         json_object_set_new(step, "message", json_string(message));
+}
+
+/* Ends a step whose call returned 'rc': with the error's message and,
+ * when a daemon answered with an error, its HTTP status. */
+static void step_end_rc(rn_ctx *c, json_t *step, const char *outcome, int rc,
+                        const sl_error *err)
+{
+    step_end(c, step, outcome, rc < 0 ? err->message : NULL);
+    if (rc < 0 && err->http_status)
+        json_object_set_new(step, "status", json_integer(err->http_status));
 }
 
 static void step_not_run(rn_ctx *c, const char *name,
@@ -158,6 +199,22 @@ static const char *judge(rn_ctx *c, const char *where, const char *what,
 
 /* The run's parts ---------------------------------------------------------- */
 
+/* The state file names the backend its hosts are on, as `swarmlab swarm
+ * create` writes it, so that `swarmlab destroy --state FILE` finds them
+ * with nothing more said. */
+static int record_backend(rn_ctx *c, sl_error *err)
+{
+    json_t *root = sl_state_root(c->st);
+    const char *uri = c->uri;
+
+    if (!uri && !strcmp(c->backend, "libvirt"))
+        uri = getenv("LIBVIRT_DEFAULT_URI");
+    json_object_set_new(root, "hypervisor", json_string(c->backend));
+    json_object_set_new(root, "uri", uri && *uri ? json_string(uri)
+                                                 : json_null());
+    return sl_state_save(c->st, err);
+}
+
 static int make_dir(rn_ctx *c, sl_error *err)
 {
     const char *base = c->opts->tmpdir ? c->opts->tmpdir : getenv("TMPDIR");
@@ -175,7 +232,7 @@ static int make_dir(rn_ctx *c, sl_error *err)
         (int)sizeof(path))
         return sl_error_set(err, SL_ERR_IO, "path too long: '%s'", c->dir);
     c->st = sl_state_open(path, err);
-    return c->st ? 0 : -1;
+    return c->st ? record_backend(c, err) : -1;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int type,
@@ -199,71 +256,89 @@ static void remove_dir(rn_ctx *c)
     nftw(c->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Whether every running task of the service that 'f' updates runs the
- * update; '*updated' and '*running' count them. */
-static bool update_done(const rn_view *v, const sl_scenario_fault *f,
-                        size_t *updated, size_t *running)
-{
-    *updated = sl__rn_updated(v, f->service, f->image, f->env, f->n_env,
-                              running);
-    return *updated == *running;
-}
+typedef enum settle_end {
+    SETTLE_DONE,
+    SETTLE_TIMED_OUT,
+    SETTLE_UPDATE_STOPPED,     /* the swarm paused or rolled it back */
+    SETTLE_INTERRUPTED
+} settle_end;
 
 /*
  * Observes the swarm into 'v' until no task is on its way to running and,
- * with 'expectations', every expectation holds, and, with an 'update',
- * every task of its service runs it; or until the converge timeout
- * passes. Back-off on the scenario's clock. Returns whether it got there;
- * '*polls' is how many observations it took.
+ * with 'expectations', every expectation holds, and, with an 'update', the
+ * update is done ('*u' says how far it came); or until the converge
+ * timeout passes. A rolling update replaces one task after another, each
+ * old one given its grace period to stop (10 s by default): every task
+ * it brings to the new spec restarts the timeout. Back-off on the
+ * scenario's clock; '*polls' is how many observations it took.
  */
-static bool wait_settled(rn_ctx *c, rn_view *v, bool expectations,
-                         const sl_scenario_fault *update, int *polls)
+static settle_end wait_settled(rn_ctx *c, rn_view *v, bool expectations,
+                               const sl_scenario_fault *update, rn_update *u,
+                               int *polls)
 {
     int64_t limit = c->sc->converge_timeout_ns > 0 ? c->sc->converge_timeout_ns
                                                    : DEFAULT_CONVERGE_NS;
     sl_clock *clock = sl_hypervisor_clock(c->hv);
     int64_t deadline = sl_clock_now_ns(clock) + limit;
     int64_t backoff = FIRST_POLL_NS;
-    size_t updated, running;
+    size_t most = 0;
 
     for (*polls = 1;; (*polls)++) {
         sl__rn_observe(c, v);
+        if (update) {
+            sl__rn_update_progress(v, update, u);
+            if (u->state == RN_UPDATE_STOPPED)
+                return SETTLE_UPDATE_STOPPED;
+            if (u->updated > most)
+                deadline = sl_clock_now_ns(clock) + limit;
+            most = u->updated > most ? u->updated : most;
+        }
         if (sl__rn_view_settled(v) &&
             (!expectations || sl__rn_expect(c, v, false) == 0) &&
-            (!update || update_done(v, update, &updated, &running)))
-            return true;
+            (!update || u->state == RN_UPDATE_DONE))
+            return SETTLE_DONE;
+        if (sl__rn_interrupted(c))
+            return SETTLE_INTERRUPTED;
         if (sl_clock_now_ns(clock) + backoff > deadline)
-            return false;
+            return SETTLE_TIMED_OUT;
         sl__rn_sleep(c, backoff);
         backoff = backoff * 2 > MAX_POLL_NS ? MAX_POLL_NS : backoff * 2;
     }
 }
 
 /* After a step that changes services, they reach their state before the
- * next step; an update must reach every running task of its service.
- * Returns 0, or -1 with 'err' filled when an update did not. */
+ * next step; an update must complete. Returns 0, or -1 with 'err' filled
+ * when an update did not. */
 static int settle(rn_ctx *c, json_t *step, const sl_scenario_fault *f,
                   sl_error *err)
 {
     const sl_scenario_fault *update = f && f->kind == SL_FAULT_UPDATE ? f
                                                                       : NULL;
     rn_view v = {0};
-    size_t updated = 0, running = 0;
-    bool done;
+    rn_update u = {0};
+    settle_end end;
     int polls;
+    int rc = 0;
 
-    done = wait_settled(c, &v, false, update, &polls);
-    json_object_set_new(step, "settled", json_boolean(done));
+    end = wait_settled(c, &v, false, update, &u, &polls);
+    json_object_set_new(step, "settled", json_boolean(end == SETTLE_DONE));
     if (update) {
-        update_done(&v, update, &updated, &running);
         json_object_set_new(step, "updated_tasks",
-                            json_integer((json_int_t)updated));
+                            json_integer((json_int_t)u.updated));
+        if (u.status)
+            json_object_set_new(step, "update_status", json_string(u.status));
     }
+    if (end == SETTLE_UPDATE_STOPPED)
+        rc = sl_error_set(err, SL_ERR_API, "the update of '%s' is %s: %s",
+                          f->service, u.status,
+                          u.message ? u.message : "no reason given");
+    else if (update && end == SETTLE_TIMED_OUT && u.state != RN_UPDATE_DONE)
+        rc = sl_error_set(err, SL_ERR_TIMEOUT, "the update of '%s' did not "
+                          "complete: %zu of %zu replicas run it (update "
+                          "status '%s')", f->service, u.updated, u.wanted,
+                          u.status ? u.status : "none");
     sl__rn_view_clear(&v);
-    if (update && updated < running)
-        return sl_error_set(err, SL_ERR_TIMEOUT, "the update reached %zu of "
-                            "%zu running tasks", updated, running);
-    return 0;
+    return rc;
 }
 
 /* The last wait: until the expectations hold on a settled swarm, or the
@@ -272,10 +347,14 @@ static void converge(rn_ctx *c)
 {
     json_t *step = step_begin(c, "converge", NULL);
     int polls;
-    bool ok = wait_settled(c, &c->view, true, NULL, &polls);
+    settle_end end = wait_settled(c, &c->view, true, NULL, NULL, &polls);
 
     json_object_set_new(step, "polls", json_integer(polls));
-    step_end(c, step, ok ? "ok" : "timed-out", NULL);
+    step_end(c, step,
+             end == SETTLE_DONE          ? "ok"
+             : end == SETTLE_INTERRUPTED ? "interrupted"
+                                         : "timed-out",
+             NULL);
 }
 
 /* The names of the scenario's hosts the hypervisor still has. */
@@ -442,7 +521,7 @@ static void build(rn_ctx *c)
     c->retries = NULL;
     pthread_mutex_unlock(&c->lock);
     outcome = judge(c, where, "the build", must_fail, want, rc, &err);
-    step_end(c, step, outcome, rc < 0 ? err.message : NULL);
+    step_end_rc(c, step, outcome, rc, &err);
     if (rc < 0)
         c->halted = true;
     if (rc < 0 && must_fail)
@@ -464,7 +543,7 @@ static void deploy(rn_ctx *c)
 
     if (sl_scenario_stacks(c->sc, stacks) == 0)
         return;
-    if (c->halted || c->stopped) {
+    if (c->halted || c->stopped || sl__rn_interrupted(c)) {
         step_not_run(c, "deploy", NULL);
         return;
     }
@@ -473,10 +552,14 @@ static void deploy(rn_ctx *c)
     rc = sl__rn_deploy(c, step, &err);
     if (rc == 0)
         rc = settle(c, step, NULL, &err);
-    step_end(c, step,
-             judge(c, must_fail ? "expect.failure" : "deploy", "the deploy",
-                   must_fail, e->failure_message, rc, &err),
-             rc < 0 ? err.message : NULL);
+    if (rc == 0 && c->interrupted) {
+        step_end(c, step, "interrupted", NULL);
+        return;
+    }
+    step_end_rc(c, step,
+                judge(c, must_fail ? "expect.failure" : "deploy", "the deploy",
+                      must_fail, e->failure_message, rc, &err),
+                rc, &err);
     if (rc < 0)
         c->stopped = true;
 }
@@ -507,12 +590,16 @@ static void run_fault(rn_ctx *c, const sl_scenario_fault *f, int64_t start)
     sl_error err;
     int rc;
 
-    if (c->halted || c->stopped) {
+    if (c->halted || c->stopped || sl__rn_interrupted(c)) {
         step_not_run(c, name, f);
         return;
     }
     if (start + f->after_ns > now)
         sl__rn_sleep(c, start + f->after_ns - now);
+    if (sl__rn_interrupted(c)) {
+        step_not_run(c, name, f);
+        return;
+    }
     sl_error_clear(&err);
     step = step_begin(c, name, f);
     fault_fields(step, f);
@@ -520,8 +607,12 @@ static void run_fault(rn_ctx *c, const sl_scenario_fault *f, int64_t start)
     if (rc == 0 && (f->kind == SL_FAULT_DRAIN || f->kind == SL_FAULT_SCALE ||
                     f->kind == SL_FAULT_UPDATE))
         rc = settle(c, step, f, &err);
+    if (rc == 0 && c->interrupted) {
+        step_end(c, step, "interrupted", NULL);
+        return;
+    }
     outcome = judge(c, f->path, name, f->must_fail, f->fails_with, rc, &err);
-    step_end(c, step, outcome, rc < 0 ? err.message : NULL);
+    step_end_rc(c, step, outcome, rc, &err);
 }
 
 /* The faults and steps of 'moment', in the order of the file; each at
@@ -541,6 +632,11 @@ static void teardown(rn_ctx *c)
     json_t *step;
     sl_error err;
 
+    if (c->opts->keep && sl_hv_netns_root(c->hv)) {
+        sl__rn_note(c, "kept: state file '%s', netns root '%s'",
+                    sl_state_path(c->st), sl_hv_netns_root(c->hv));
+        return;
+    }
     if (c->opts->keep) {
         sl__rn_note(c, "kept: state file '%s'%s", sl_state_path(c->st),
                     c->fake ? " (the fake's hosts end with the run)" : "");
@@ -550,7 +646,7 @@ static void teardown(rn_ctx *c)
     if (sl_pipeline_destroy(c->hv, c->st, sl__rn_progress, c, &err) < 0) {
         sl__rn_fail(c, "teardown", "everything made to be destroyed",
                     err.message);
-        step_end(c, step, "failed", err.message);
+        step_end_rc(c, step, "failed", -1, &err);
         return;
     }
     step_end(c, step, "ok", NULL);
@@ -582,13 +678,16 @@ static void run(rn_ctx *c)
         sl__rn_fail(c, "faults", "the boot faults to be set", err.message);
         return;
     }
-    build(c);
-    if (c->built) {
+    /* TODO: a build under way is not interrupted: the signal is seen
+     * once it ends. */
+    if (!sl__rn_interrupted(c))
+        build(c);
+    if (c->built && !sl__rn_interrupted(c)) {
         run_moment(c, SL_MOMENT_AFTER_SWARM);
         deploy(c);
         run_moment(c, SL_MOMENT_AFTER_DEPLOY);
     }
-    if (c->res->skip_reason)
+    if (c->res->skip_reason || sl__rn_interrupted(c))
         return;
     /* after a failed step, the expectations are checked against what
      * exists */
@@ -703,7 +802,10 @@ int sl_run_scenario(const sl_scenario *sc, const sl_run_options *opts,
     if (ctx_init(&c, sc, opts, out, err) < 0)
         goto cleanup;
     sl__rn_choose_backend(&c);
-    out->skip_reason = sl__rn_unsupported(&c);
+    if (opts->interrupt && *opts->interrupt)
+        out->skip_reason = strdup("the run was interrupted before it began");
+    else
+        out->skip_reason = sl__rn_unsupported(&c);
     shared = !c.fake && !out->skip_reason;
     if (shared)
         pthread_mutex_lock(&shared_backend);

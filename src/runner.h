@@ -2,6 +2,7 @@
 #ifndef SL_RUNNER_H
 #define SL_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,16 @@ typedef struct sl_run_options {
     const sl_run_sim *sim;     /* the fakes; NULL: neither the fake nor
                                   libvirt's test driver can be used */
     int jobs;                  /* sl_run_all(): scenarios at once; 0: 1 */
+    /* Set (from a signal handler) to the number of a signal that asks the
+     * run to stop; NULL: nothing does. A scenario under way stops at its
+     * next step or wait, tears down what it made (unless 'keep') and
+     * fails as interrupted; those not begun are skipped. With jobs, the
+     * signal is passed on to the scenarios' processes. */
+    volatile sig_atomic_t *interrupt;
+    /* netns: the hosts' root directory; NULL: $SWARMLAB_NETNS_ROOT, else
+     * /run/swarmlab. With more than one job, scenario i runs under
+     * ROOT-i (from 1), so that scenarios run at once share nothing. */
+    const char *netns_root;
     /* Called as scenarios start and end, from the threads that run them,
      * one call at a time; any may be NULL. */
     void (*on_start)(size_t index, const sl_scenario *sc, void *data);
@@ -125,9 +136,9 @@ int sl_run_scenario(const sl_scenario *sc, const sl_run_options *opts,
 
 /* Runs 'n' scenarios, up to opts->jobs at once, each in a process of its
  * own when more than one; results[i] is the result of scenarios[i] and the
- * caller clears each. Scenarios on a backend other than the fake and
- * libvirt's test driver run one at a time (they share the machine's host
- * names). A run that dies fails its scenario alone. Returns 0, or -1 with
+ * caller clears each. Scenarios on a real libvirt hypervisor run one at
+ * a time (they share its host names); netns ones each get a root of
+ * their own. A run that dies fails its scenario alone. Returns 0, or -1 with
  * 'err' filled when processes cannot start. */
 int sl_run_all(const sl_scenario *const *scenarios, size_t n,
                const sl_run_options *opts, sl_run_result *results,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guest_config.h"
+#include "hv_netns.h"
 #include "tls.h"
 
 /* 2026-01-01T00:00:00Z, where every virtual clock of a run starts. */
@@ -15,6 +16,14 @@
  * driver's machine is small (3 GiB, a 100 GiB pool). */
 #define RN_TEST_MEMORY_MIB 16
 #define RN_TEST_DISK_GIB 1
+/* netns hosts are real dockerd and containerd processes sharing this
+ * machine: each takes about 100 MiB and, while the swarm forms, a good
+ * part of a core; past 8 of them on a small machine joins and raft
+ * heartbeats start to time out. */
+#define RN_NETNS_MAX_HOSTS 8
+/* A real wait is cut into slices this long, so that an interruption is
+ * seen within one. */
+#define RN_SLICE_NS (200 * SL_NS_PER_MS)
 
 /* Choosing ------------------------------------------------------------- */
 
@@ -67,9 +76,33 @@ static const char *why_not(const rn_ctx *c, const sl_scenario_fault *f)
     }
 }
 
+/* Why netns cannot make the scenario's hosts, in a new string, or NULL:
+ * its hosts run Linux, on this machine. */
+static char *netns_unsupported(const rn_ctx *c)
+{
+    size_t windows = 0;
+    char *reason = NULL;
+
+    for (size_t i = 0; i < c->sc->n_hosts; i++)
+        windows += c->sc->hosts[i].os && !strcmp(c->sc->hosts[i].os,
+                                                 "windows");
+    if (windows && asprintf(&reason, "'netns' hosts run Linux only: %zu of "
+                            "the %zu hosts are Windows", windows,
+                            c->sc->n_hosts) < 0)
+        return NULL;
+    if (!windows && c->sc->n_hosts > RN_NETNS_MAX_HOSTS &&
+        asprintf(&reason, "'netns' runs at most %d hosts on this machine, "
+                 "not %zu", RN_NETNS_MAX_HOSTS, c->sc->n_hosts) < 0)
+        return NULL;
+    return reason;
+}
+
 char *sl__rn_unsupported(rn_ctx *c)
 {
     char *reason = NULL;
+
+    if (!strcmp(c->backend, "netns") && (reason = netns_unsupported(c)))
+        return reason;
 
     for (size_t i = 0; i < c->sc->n_faults; i++) {
         const sl_scenario_fault *f = &c->sc->faults[i];
@@ -227,7 +260,14 @@ int sl__rn_open_backend(rn_ctx *c, sl_error *err)
     if (!strcmp(c->backend, "libvirt") && !c->test_driver &&
         prepare_real_hosts(c, &opts, err) < 0)
         return -1;
-    c->hv = sl_hypervisor_open(c->backend, &opts, err);
+    if (!strcmp(c->backend, "netns") && c->opts->netns_root) {
+        sl_hv_netns_config netns = {0};
+
+        netns.root = c->opts->netns_root;
+        c->hv = sl_hv_netns_open_config(&opts, &netns, err);
+    } else {
+        c->hv = sl_hypervisor_open(c->backend, &opts, err);
+    }
     free(cfg);
     if (!c->hv)
         return -1;
@@ -256,7 +296,16 @@ void sl__rn_poll(rn_ctx *c)
 
 void sl__rn_sleep(rn_ctx *c, int64_t ns)
 {
-    sl_clock_sleep_ns(sl_hypervisor_clock(c->hv), ns);
+    sl_clock *clock = sl_hypervisor_clock(c->hv);
+    int64_t end = sl_clock_now_ns(clock) + ns;
+
+    while (!sl_clock_is_virtual(clock) && ns > RN_SLICE_NS &&
+           !sl__rn_interrupted(c)) {
+        sl_clock_sleep_ns(clock, RN_SLICE_NS);
+        ns = end - sl_clock_now_ns(clock);
+    }
+    if (!c->interrupted)
+        sl_clock_sleep_ns(clock, ns);
     sl__rn_poll(c);
 }
 
@@ -359,5 +408,5 @@ bool sl__rn_shares_names(const sl_scenario *sc, const sl_run_options *opts)
     c.sc = sc;
     c.opts = opts;
     sl__rn_choose_backend(&c);
-    return !c.fake && !c.test_driver;
+    return !c.fake && !c.test_driver && strcmp(c.backend, "netns");
 }

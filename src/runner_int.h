@@ -67,6 +67,7 @@ typedef struct rn_ctx {
     bool halted;               /* a step failed: the rest is not run */
     bool stopped;              /* a step failed as expected: the steps
                                   after it are not run */
+    bool interrupted;          /* a signal asked the run to stop */
     /* The report. */
     pthread_mutex_t lock;      /* progress comes from several threads */
     json_t *steps;             /* array of step objects */
@@ -89,6 +90,10 @@ void sl__rn_fail(rn_ctx *c, const char *where, const char *expected,
 void sl__rn_note(rn_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Whether a signal asked the run to stop; the first time it says so, the
+ * scenario fails as interrupted and its remaining steps are not run. */
+bool sl__rn_interrupted(rn_ctx *c);
+
 /* The runner's host 'name', or NULL. */
 rn_host *sl__rn_host(rn_ctx *c, const char *name);
 
@@ -101,8 +106,9 @@ char *sl__rn_unsupported(rn_ctx *c);
 /* Picks the backend, URI, pool and seed from the scenario and options. */
 void sl__rn_choose_backend(rn_ctx *c);
 
-/* Whether 'sc' runs on a machine whose host names other runs share: any
- * backend but the fake and libvirt's test driver. */
+/* Whether 'sc' runs on a machine whose host names other runs share: a
+ * real libvirt hypervisor (netns scenarios run at once get roots of their
+ * own). */
 bool sl__rn_shares_names(const sl_scenario *sc, const sl_run_options *opts);
 
 /* Opens the backend with its clock, fake configuration or paired fake
@@ -185,11 +191,26 @@ json_t *sl__rn_task_hosts(const rn_view *v, const char *service_id);
 size_t sl__rn_pending(const rn_view *v, const char *service_id,
                       const char **why);
 
-/* How many running tasks of service 'service' run with 'image' (when not
- * NULL) and all of 'env'; '*running' is how many run. */
-size_t sl__rn_updated(const rn_view *v, const char *service,
-                      const char *image, const char *const *env,
-                      size_t n_env, size_t *running);
+/* Where a rolling update stands. */
+typedef enum rn_update_state {
+    RN_UPDATE_GOING,           /* on its way */
+    RN_UPDATE_DONE,            /* completed: no task of the old spec runs */
+    RN_UPDATE_STOPPED          /* paused or rolled back by the swarm */
+} rn_update_state;
+
+typedef struct rn_update {
+    rn_update_state state;
+    const char *status;        /* UpdateStatus.State, or NULL when the
+                                  daemon reports none; borrowed */
+    const char *message;       /* UpdateStatus.Message, or NULL */
+    size_t updated;            /* running tasks that run the update */
+    size_t running;            /* running tasks of the service */
+    size_t wanted;             /* its replicas; running for a global one */
+} rn_update;
+
+/* How far update 'f' (its service, image and env) has come in 'v'. */
+void sl__rn_update_progress(const rn_view *v, const sl_scenario_fault *f,
+                            rn_update *u);
 
 /* Labels as a JSON object sorted by key: a new reference. */
 json_t *sl__rn_labels_json(const sl_docker_label *labels, size_t n);

@@ -1,6 +1,8 @@
 /* Many scenarios: one after another, or each in a process of its own. */
 #include "runner_int.h"
 
+#include "hv_netns.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,15 +73,31 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-static void child(const sl_scenario *sc, const sl_run_options *opts, int fd)
+/* The netns root of scenario 'index' run at once with others: the run's
+ * own root with "-INDEX" (from 1) added. */
+static void netns_root(const sl_run_options *opts, size_t index, char *buf,
+                       size_t size)
+{
+    const char *base = opts->netns_root ? opts->netns_root
+                                        : getenv("SWARMLAB_NETNS_ROOT");
+
+    snprintf(buf, size, "%s-%zu", base && *base ? base : SL_HV_NETNS_ROOT,
+             index + 1);
+}
+
+static void child(const sl_scenario *sc, size_t index,
+                  const sl_run_options *opts, int fd)
 {
     sl_run_options own = *opts;
+    char root[PATH_MAX];
     sl_run_result r;
     sl_error err;
     char *text;
 
     own.on_start = NULL;
     own.on_done = NULL;
+    netns_root(opts, index, root, sizeof(root));
+    own.netns_root = root;
     if (sl_run_scenario(sc, &own, &r, &err) < 0)
         _exit(3);
     text = json_dumps(r.report, JSON_COMPACT);
@@ -177,7 +195,7 @@ static int start(slot *s, size_t index, const sl_scenario *sc,
             if (slots[i].pid)
                 close(slots[i].fd);
         }
-        child(sc, opts, fds[1]);
+        child(sc, index, opts, fds[1]);
     }
     close(fds[1]);
     s->fd = fds[0];
@@ -276,12 +294,46 @@ static int fill(pool *p, size_t *running, bool *shared_busy, sl_error *err)
     return 0;
 }
 
+static bool interrupted(const pool *p)
+{
+    return p->opts->interrupt && *p->opts->interrupt;
+}
+
+/* After an interruption: the scenarios not begun are skipped (in this
+ * process: nothing is made for them), and the signal is passed on to
+ * those that run, which tear down and report. */
+static int stop_all(pool *p, size_t *done, bool *passed_on, sl_error *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->begun[i])
+            continue;
+        p->begun[i] = true;
+        if (p->opts->on_start)
+            p->opts->on_start(i, p->scenarios[i], p->opts->data);
+        if (sl_run_scenario(p->scenarios[i], p->opts, &p->results[i],
+                            err) < 0)
+            return -1;
+        (*done)++;
+        if (p->opts->on_done)
+            p->opts->on_done(i, &p->results[i], p->opts->data);
+    }
+    for (size_t k = 0; k < p->jobs && !*passed_on; k++) {
+        if (p->slots[k].pid)
+            kill(p->slots[k].pid, *p->opts->interrupt);
+    }
+    *passed_on = true;
+    return 0;
+}
+
 static int run_pool(pool *p, sl_error *err)
 {
     struct pollfd *fds = calloc(p->jobs, sizeof(*fds));
     size_t *which = calloc(p->jobs, sizeof(*which));
     size_t running = 0, done = 0;
     bool shared_busy = false;
+    bool passed_on = false;
+    /* a signal that comes just before poll() is seen within this */
+    int wait_ms = p->opts->interrupt ? 200 : -1;
     int rc = -1;
 
     if (!fds || !which) {
@@ -291,7 +343,11 @@ static int run_pool(pool *p, sl_error *err)
     while (done < p->n) {
         size_t nfds = 0;
 
-        if (fill(p, &running, &shared_busy, err) < 0)
+        if (interrupted(p) && stop_all(p, &done, &passed_on, err) < 0)
+            goto cleanup;
+        if (done == p->n)
+            break;
+        if (!interrupted(p) && fill(p, &running, &shared_busy, err) < 0)
             goto cleanup;
         for (size_t k = 0; k < p->jobs; k++) {
             if (!p->slots[k].pid)
@@ -300,7 +356,7 @@ static int run_pool(pool *p, sl_error *err)
             fds[nfds].events = POLLIN;
             which[nfds++] = k;
         }
-        if (poll(fds, nfds, -1) < 0 && errno != EINTR) {
+        if (poll(fds, nfds, wait_ms) < 0 && errno != EINTR) {
             sl_error_set(err, SL_ERR_IO, "cannot wait for the runs: %s",
                          strerror(errno));
             goto cleanup;

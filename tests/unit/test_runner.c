@@ -2,16 +2,19 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "docker_internal.h"
 #include "fake_hypervisor.h"
 #include "fake_runner.h"
 #include "report.h"
 #include "runner.h"
+#include "runner_int.h"
 #include "scenario.h"
 
 #define LIBRARY_DIR SL_SOURCE_DIR "/scenarios"
@@ -682,6 +685,453 @@ static void json_report_counts_and_lists_every_scenario(void **state)
         sl_run_result_clear(&r[i]);
 }
 
+/* Rolling updates ---------------------------------------------------------- */
+
+/* What a real dockerd 20.10 manager listed (trimmed) while it updated the
+ * 4 replicas of 'web' to FLAG=two, one at a time, each old task stopped
+ * first: slots 1, 2 and 4 run the new spec; slot 3's old task is being
+ * stopped (desired shutdown, still running) and its new one waits in
+ * "ready". */
+#define REAL_NODES                                                          \
+    "[{\"ID\": \"n3xv56s3f47fmqipuyin823f4\", \"Description\": "             \
+    "{\"Hostname\": \"node-0\"}, \"Spec\": {\"Role\": \"manager\", "        \
+    "\"Availability\": \"active\"}, \"Status\": {\"State\": \"ready\"}}, "  \
+    "{\"ID\": \"gkkwp0ogazhrdtwt8qlftsgye\", \"Description\": "             \
+    "{\"Hostname\": \"node-1\"}, \"Spec\": {\"Role\": \"worker\", "         \
+    "\"Availability\": \"active\"}, \"Status\": {\"State\": \"ready\"}}]"
+#define REAL_SERVICE(status)                                                \
+    "[{\"ID\": \"jko4jk5b4jof3vl56p8xh367z\", \"Version\": {\"Index\": 62}, " \
+    "\"Spec\": {\"Name\": \"web\", \"TaskTemplate\": {\"ContainerSpec\": "  \
+    "{\"Image\": \"bb:1\", \"Env\": [\"FLAG=two\"]}}, \"Mode\": "           \
+    "{\"Replicated\": {\"Replicas\": 4}}}" status "}]"
+#define REAL_TASK(id, slot, node, desired, state, env)                      \
+    "{\"ID\": \"" id "\", \"ServiceID\": \"jko4jk5b4jof3vl56p8xh367z\", "    \
+    "\"Slot\": " #slot ", \"NodeID\": \"" node "\", \"DesiredState\": \""   \
+    desired "\", \"Status\": {\"State\": \"" state "\"}, \"Spec\": "        \
+    "{\"ContainerSpec\": {\"Image\": \"bb:1\", \"Env\": [\"FLAG=" env       \
+    "\"]}}}"
+#define NODE0 "n3xv56s3f47fmqipuyin823f4"
+#define NODE1 "gkkwp0ogazhrdtwt8qlftsgye"
+#define LAST_SLOT_TASKS                                                     \
+    "[" REAL_TASK("k034h0xdquua8rwj2dgciaf8t", 4, NODE0, "running",         \
+                  "running", "two") ","                                     \
+    REAL_TASK("yshnfv15xs3894mkkrecloc8g", 1, NODE1, "running", "running",  \
+              "two") ","                                                    \
+    REAL_TASK("z17z5ceq50tc75je9s5uahu98", 2, NODE0, "running", "running",  \
+              "two") ","                                                    \
+    REAL_TASK("k2hj9yyr2i83bfmoceo6mgwd2", 3, NODE1, "shutdown",            \
+              "running", "on") ","                                          \
+    REAL_TASK("s2uhbyp5gc2xt9h4ekviedxha", 3, NODE1, "ready", "ready",      \
+              "two") "]"
+#define UPDATING                                                            \
+    ", \"UpdateStatus\": {\"State\": \"updating\", \"StartedAt\": "         \
+    "\"2026-12-03T19:35:05.097280329Z\", \"Message\": \"update in "         \
+    "progress\"}"
+
+static json_t *load_json(const char *text)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+
+    if (!j)
+        fail_msg("bad test JSON at %d: %s", jerr.column, jerr.text);
+    return j;
+}
+
+/* A view of the swarm made of what a manager listed. */
+static void view_of(rn_view *v, const char *nodes, const char *services,
+                    const char *tasks)
+{
+    json_t *n = load_json(nodes), *s = load_json(services);
+    json_t *t = load_json(tasks);
+    sl_error err;
+
+    memset(v, 0, sizeof(*v));
+    v->nodes = sl__docker_node_list_parse(n, &err);
+    v->services = sl__docker_service_list_parse(s, &err);
+    v->tasks = sl__docker_task_list_parse(t, &err);
+    assert_non_null(v->nodes);
+    assert_non_null(v->services);
+    assert_non_null(v->tasks);
+    json_decref(n);
+    json_decref(s);
+    json_decref(t);
+}
+
+static const char *const flag_two[] = {"FLAG=two"};
+static const sl_scenario_fault update_web = {
+    .path = "faults[0]", .kind = SL_FAULT_UPDATE, .service = "web",
+    .env = flag_two, .n_env = 1};
+
+/* Every running task runs the new spec, yet the last replica is still on
+ * its way: the update is not done while the daemon says "updating". */
+static void update_still_rolling_on_a_real_daemon_is_not_done(void **state)
+{
+    rn_update u;
+    rn_view v;
+
+    (void)state;
+    view_of(&v, REAL_NODES, REAL_SERVICE(UPDATING), LAST_SLOT_TASKS);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.updated, 3);
+    assert_int_equal(u.running, 3);
+    assert_int_equal(u.wanted, 4);
+    assert_string_equal(u.status, "updating");
+    assert_int_equal(u.state, RN_UPDATE_GOING);
+    sl__rn_view_clear(&v);
+}
+
+/* Without an UpdateStatus (a manager resets it as the spec changes) the
+ * update is done once every replica runs it, not before. */
+static void update_without_status_waits_for_every_replica(void **state)
+{
+    static const char *const done_tasks =
+        "[" REAL_TASK("k034h0xdquua8rwj2dgciaf8t", 4, NODE0, "running",
+                      "running", "two") ","
+        REAL_TASK("yshnfv15xs3894mkkrecloc8g", 1, NODE1, "running",
+                  "running", "two") ","
+        REAL_TASK("z17z5ceq50tc75je9s5uahu98", 2, NODE0, "running",
+                  "running", "two") ","
+        REAL_TASK("k2hj9yyr2i83bfmoceo6mgwd2", 3, NODE1, "shutdown",
+                  "shutdown", "on") ","
+        REAL_TASK("s2uhbyp5gc2xt9h4ekviedxha", 3, NODE1, "running",
+                  "running", "two") "]";
+    static const char *const one_old =
+        "[" REAL_TASK("k034h0xdquua8rwj2dgciaf8t", 4, NODE0, "running",
+                      "running", "two") ","
+        REAL_TASK("yshnfv15xs3894mkkrecloc8g", 1, NODE1, "running",
+                  "running", "two") ","
+        REAL_TASK("z17z5ceq50tc75je9s5uahu98", 2, NODE0, "running",
+                  "running", "two") ","
+        REAL_TASK("k2hj9yyr2i83bfmoceo6mgwd2", 3, NODE1, "running",
+                  "running", "on") "]";
+    rn_update u;
+    rn_view v;
+
+    (void)state;
+    view_of(&v, REAL_NODES, REAL_SERVICE(""), LAST_SLOT_TASKS);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_null(u.status);
+    assert_int_equal(u.state, RN_UPDATE_GOING);
+    sl__rn_view_clear(&v);
+
+    view_of(&v, REAL_NODES, REAL_SERVICE(""), done_tasks);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.updated, 4);
+    assert_int_equal(u.state, RN_UPDATE_DONE);
+    sl__rn_view_clear(&v);
+
+    /* "completed" (of an earlier update), while a task of the old spec
+     * still runs: not yet */
+    view_of(&v, REAL_NODES,
+            REAL_SERVICE(", \"UpdateStatus\": {\"State\": \"completed\"}"),
+            one_old);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.state, RN_UPDATE_GOING);
+    sl__rn_view_clear(&v);
+    view_of(&v, REAL_NODES,
+            REAL_SERVICE(", \"UpdateStatus\": {\"State\": \"completed\"}"),
+            done_tasks);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.state, RN_UPDATE_DONE);
+    sl__rn_view_clear(&v);
+}
+
+/* A new task that cannot start: the real manager pauses the update (its
+ * default failure action) and says why; a rollback stops it too. */
+static void paused_or_rolled_back_update_stops(void **state)
+{
+    rn_update u;
+    rn_view v;
+
+    (void)state;
+    view_of(&v, REAL_NODES,
+            REAL_SERVICE(", \"UpdateStatus\": {\"State\": \"paused\", "
+                         "\"StartedAt\": \"2026-12-03T19:36:56.364021197Z\", "
+                         "\"Message\": \"update paused due to failure or "
+                         "early termination of task "
+                         "jyafyn8pv21a47omb0sym0xjo\"}"),
+            LAST_SLOT_TASKS);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.state, RN_UPDATE_STOPPED);
+    assert_string_equal(u.status, "paused");
+    assert_string_equal(u.message, "update paused due to failure or early "
+                                   "termination of task "
+                                   "jyafyn8pv21a47omb0sym0xjo");
+    sl__rn_view_clear(&v);
+    view_of(&v, REAL_NODES,
+            REAL_SERVICE(", \"UpdateStatus\": {\"State\": "
+                         "\"rollback_completed\"}"),
+            LAST_SLOT_TASKS);
+    sl__rn_update_progress(&v, &update_web, &u);
+    assert_int_equal(u.state, RN_UPDATE_STOPPED);
+    sl__rn_view_clear(&v);
+}
+
+/* On the fake, the update step ends once the swarm says it completed. */
+static void update_step_ends_when_the_swarm_completes_it(void **state)
+{
+    sl_scenario *sc = sl_scenario_load(LIBRARY_DIR "/rolling-update.json",
+                                       NULL);
+    sl_run_options o = fake_options();
+    sl_run_result r;
+    json_t *step = NULL, *s;
+    size_t i;
+
+    (void)state;
+    assert_non_null(sc);
+    run_one(sc, &o, &r);
+    assert_int_equal(r.outcome, SL_RUN_PASS);
+    json_array_foreach(json_object_get(r.report, "steps"), i, s) {
+        if (!strcmp(json_string_value(json_object_get(s, "step")), "update"))
+            step = s;
+    }
+    assert_non_null(step);
+    assert_string_equal(json_string_value(json_object_get(step,
+                                                          "update_status")),
+                        "completed");
+    assert_int_equal(json_integer_value(json_object_get(step,
+                                                        "updated_tasks")),
+                     4);
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+}
+
+/* A failed step carries the status the daemon answered with: a join with
+ * a token whose secret is wrong gets 400, as from a real dockerd. */
+static void failed_step_carries_the_http_status(void **state)
+{
+    sl_scenario *sc = sl_scenario_load(LIBRARY_DIR "/wrong-token.json",
+                                       NULL);
+    sl_run_options o = fake_options();
+    sl_run_result r;
+    json_t *step = NULL, *s;
+    size_t i;
+
+    (void)state;
+    assert_non_null(sc);
+    run_one(sc, &o, &r);
+    assert_int_equal(r.outcome, SL_RUN_PASS);
+    json_array_foreach(json_object_get(r.report, "steps"), i, s) {
+        if (!strcmp(json_string_value(json_object_get(s, "step")),
+                    "join-with-wrong-token"))
+            step = s;
+        /* steps that succeeded carry none */
+        if (!strcmp(json_string_value(json_object_get(s, "step")), "build"))
+            assert_null(json_object_get(s, "status"));
+    }
+    assert_non_null(step);
+    assert_string_equal(json_string_value(json_object_get(step, "outcome")),
+                        "failed-as-expected");
+    assert_int_equal(json_integer_value(json_object_get(step, "status")),
+                     400);
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+}
+
+/* Interruptions ------------------------------------------------------------ */
+
+static volatile sig_atomic_t test_signal;
+static sl_run_sim interrupting_sim;
+
+/* The fake's poll, which the runner calls after each wait: a SIGTERM
+ * comes during the first one. */
+static void poll_then_interrupt(sl_hypervisor *hv)
+{
+    sl_fake_run_sim()->poll(hv);
+    test_signal = SIGTERM;
+}
+
+static size_t entries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A signal during a wait: the steps after it are not run, the
+ * expectations are not checked, what was made is torn down and the
+ * scenario fails as interrupted. */
+static void interrupted_run_tears_down_and_fails(void **state)
+{
+    sl_scenario *sc = parse(
+        "long.json",
+        "{\"swarm\": {\"managers\": {\"count\": 1}, \"workers\": {\"count\": "
+        "2}}, \"faults\": [{\"at\": \"after-swarm\", \"kind\": \"wait\", "
+        "\"duration\": \"10m\"}, {\"at\": \"after-swarm\", \"kind\": "
+        "\"drain\", \"node\": \"n2d-wrkr-0\"}], \"expect\": {\"leader\": "
+        "true}}");
+    sl_run_options o = fake_options();
+    char dir[] = "/tmp/sl-runner-XXXXXX";
+    json_t *steps;
+    sl_run_result r;
+    size_t n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    interrupting_sim = *sl_fake_run_sim();
+    interrupting_sim.poll = poll_then_interrupt;
+    test_signal = 0;
+    o.sim = &interrupting_sim;
+    o.interrupt = &test_signal;
+    o.tmpdir = dir;
+    run_one(sc, &o, &r);
+    assert_int_equal(r.outcome, SL_RUN_FAIL);
+    assert_int_equal(r.n_failures, 1);
+    assert_string_equal(r.failures[0].where, "run");
+    assert_string_equal(r.failures[0].observed, "interrupted by SIGTERM");
+    steps = json_object_get(r.report, "steps");
+    n = json_array_size(steps);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(steps, n - 2), "outcome")),
+                        "not-run"); /* the drain */
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(steps, n - 1), "step")),
+                        "teardown");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(steps, n - 1), "outcome")),
+                        "ok");
+    assert_int_equal(json_array_size(json_object_get(r.report,
+                                                     "expectations")), 0);
+    assert_int_equal(entries_in(dir), 0); /* state file and all */
+    rmdir(dir);
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+}
+
+/* Scenarios not begun when the signal came are skipped, nothing made. */
+static void scenarios_after_an_interruption_are_skipped(void **state)
+{
+    sl_scenario *sc[2] = {
+        parse("a.json", "{\"swarm\": {\"workers\": {\"count\": 1}}}"),
+        parse("b.json", "{\"swarm\": {\"workers\": {\"count\": 1}}}")};
+    sl_run_options o = fake_options();
+    sl_run_result r[2];
+    sl_error err;
+
+    (void)state;
+    test_signal = SIGINT;
+    o.interrupt = &test_signal;
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        o.jobs = jobs;
+        assert_int_equal(sl_run_all((const sl_scenario *const *)sc, 2, &o, r,
+                                    &err), 0);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(r[i].outcome, SL_RUN_SKIP);
+            assert_string_equal(r[i].skip_reason,
+                                "the run was interrupted before it began");
+            sl_run_result_clear(&r[i]);
+        }
+    }
+    sl_scenario_free(sc[0]);
+    sl_scenario_free(sc[1]);
+}
+
+/* Backends ----------------------------------------------------------------- */
+
+/* netns hosts are Linux dockerd processes on this machine, a few of
+ * them: a scenario that needs Windows hosts or many is skipped with the
+ * reason, before anything is made (root or not), and the reports say
+ * so. */
+static void netns_skips_windows_hosts_and_large_swarms(void **state)
+{
+    sl_scenario *sc[2] = {
+        sl_scenario_load(LIBRARY_DIR "/mixed-os.json", NULL),
+        sl_scenario_load(LIBRARY_DIR "/hundred-nodes.json", NULL)};
+    sl_run_options o = fake_options();
+    char dir[] = "/tmp/sl-runner-XXXXXX";
+    sl_run_result r[2];
+    char *buf = NULL;
+    size_t len = 0;
+    json_t *all;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(sc[0]);
+    assert_non_null(sc[1]);
+    assert_non_null(mkdtemp(dir));
+    o.hypervisor = "netns";
+    o.tmpdir = dir;
+    run_one(sc[0], &o, &r[0]);
+    run_one(sc[1], &o, &r[1]);
+    assert_int_equal(r[0].outcome, SL_RUN_SKIP);
+    assert_string_equal(r[0].skip_reason, "'netns' hosts run Linux only: 2 "
+                                          "of the 5 hosts are Windows");
+    assert_int_equal(r[1].outcome, SL_RUN_SKIP);
+    assert_string_equal(r[1].skip_reason, "'netns' runs at most 8 hosts on "
+                                          "this machine, not 100");
+    assert_int_equal(entries_in(dir), 0);
+    rmdir(dir);
+    f = open_memstream(&buf, &len);
+    sl_report_tap(f, r, 2);
+    fclose(f);
+    assert_non_null(strstr(buf, "\nok 1 - mixed-os # SKIP 'netns' hosts "
+                                "run Linux only: "));
+    assert_non_null(strstr(buf, "\nok 2 - hundred-nodes # SKIP 'netns' "
+                                "runs at most 8 hosts"));
+    free(buf);
+    all = sl_report_json(r, 2, 0);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(all, "summary"), "skipped")), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(all, "scenarios"),
+                                           1), "reason")),
+                        r[1].skip_reason);
+    json_decref(all);
+    for (int i = 0; i < 2; i++) {
+        sl_run_result_clear(&r[i]);
+        sl_scenario_free(sc[i]);
+    }
+}
+
+/* The state file a run keeps names its hypervisor and URI, so that
+ * `swarmlab destroy --state FILE` needs nothing more. */
+static void kept_state_file_names_its_hypervisor(void **state)
+{
+    sl_scenario *sc = parse("kept.json",
+                            "{\"swarm\": {\"workers\": {\"count\": 1}}}");
+    sl_run_options o = fake_options();
+    char dir[] = "/tmp/sl-runner-XXXXXX";
+    char path[4096], cmd[4200];
+    struct dirent *e;
+    sl_run_result r;
+    json_t *st;
+    DIR *d;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    o.hypervisor = "libvirt";
+    o.uri = "test:///default";
+    o.keep = true;
+    o.tmpdir = dir;
+    run_one(sc, &o, &r);
+    assert_int_equal(r.outcome, SL_RUN_PASS);
+    d = opendir(dir);
+    while ((e = readdir(d)) && strncmp(e->d_name, "swarmlab-run-", 13))
+        ;
+    assert_non_null(e);
+    snprintf(path, sizeof(path), "%s/%s/state.json", dir, e->d_name);
+    closedir(d);
+    st = json_load_file(path, 0, NULL);
+    assert_non_null(st);
+    assert_string_equal(json_string_value(json_object_get(st, "hypervisor")),
+                        "libvirt");
+    assert_string_equal(json_string_value(json_object_get(st, "uri")),
+                        "test:///default");
+    assert_int_equal(json_object_size(json_object_get(st, "hosts")), 2);
+    json_decref(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+}
+
 /* The command -------------------------------------------------------------- */
 
 /* The swarmlab command beside the tests' directory, or NULL. */
@@ -773,6 +1223,15 @@ int main(void)
         cmocka_unit_test(junit_report_is_well_formed),
         cmocka_unit_test(json_report_counts_and_lists_every_scenario),
         cmocka_unit_test(unusable_scenario_exits_2_and_provisions_nothing),
+        cmocka_unit_test(update_still_rolling_on_a_real_daemon_is_not_done),
+        cmocka_unit_test(update_without_status_waits_for_every_replica),
+        cmocka_unit_test(paused_or_rolled_back_update_stops),
+        cmocka_unit_test(update_step_ends_when_the_swarm_completes_it),
+        cmocka_unit_test(failed_step_carries_the_http_status),
+        cmocka_unit_test(interrupted_run_tears_down_and_fails),
+        cmocka_unit_test(scenarios_after_an_interruption_are_skipped),
+        cmocka_unit_test(netns_skips_windows_hosts_and_large_swarms),
+        cmocka_unit_test(kept_state_file_names_its_hypervisor),
     };
 
     sl_fake_hv_register(NULL);
