@@ -505,20 +505,94 @@ static void h_configs_list(route_ctx *c)
     json_decref(filters);
 }
 
+/* The name between the first and the last segment, which may hold
+ * slashes ("registry:5000/team/app:2"). */
+static void inner_name(route_ctx *c, char *name, size_t size)
+{
+    int i;
+
+    name[0] = '\0';
+    for (i = 1; i < c->nsegs - 1; i++) {
+        if (i > 1)
+            strncat(name, "/", size - strlen(name) - 1);
+        strncat(name, c->segs[i], size - strlen(name) - 1);
+    }
+}
+
 /* GET /distribution/{name}/json, where the name may hold slashes. */
 static void h_distribution(route_ctx *c)
 {
-    char name[1024] = "";
+    char name[1024];
     sl_error err;
-    int i;
 
-    for (i = 1; i < c->nsegs - 1; i++) {
-        if (i > 1)
-            strncat(name, "/", sizeof(name) - strlen(name) - 1);
-        strncat(name, c->segs[i], sizeof(name) - strlen(name) - 1);
-    }
+    inner_name(c, name, sizeof(name));
     reply_result(c, 200,
                  sl_fake_distribution_inspect(c->fs, c->host, name, &err),
+                 &err);
+}
+
+/* Handlers: images ---------------------------------------------------------- */
+
+/* POST /images/create: an import of the request body (fromSrc=-); a pull
+ * (fromImage) fails as no registry is reachable. The answer is a stream
+ * of progress messages, each ending in "\r\n"; an import from '-' has one,
+ * the new image's ID. */
+static void h_images_create(route_ctx *c)
+{
+    const char *from_image = arg(c, "fromImage");
+    const char *src = arg(c, "fromSrc");
+    json_t *id = NULL, *msg;
+    char *text;
+    sl_error err;
+
+    if (from_image && *from_image) {
+        reply_error(c, (sl_fake_distribution_inspect(c->fs, c->host,
+                                                     from_image, &err),
+                        &err));
+        return;
+    }
+    if (!src || strcmp(src, "-")) {
+        /* TODO: imports from a URL are refused as the empty one is. */
+        reply_message(c, 500, "Get \"http:\": http: no Host in request URL");
+        return;
+    }
+    if (c->req->body_too_big) {
+        reply_message(c, 500, "fake daemon: a tarball over 64 MiB");
+        return;
+    }
+    id = sl_fake_image_import(c->fs, c->host, arg(c, "repo"), arg(c, "tag"),
+                              c->req->body, c->req->body_len, &err);
+    if (!id) {
+        reply_error(c, &err);
+        return;
+    }
+    msg = json_pack("{s:O}", "status", id);
+    text = json_dumps(msg, JSON_COMPACT);
+    reply_text(c, 200, json_ctype, NULL);
+    if (text && asprintf(&c->reply->body, "%s\r\n", text) > 0)
+        c->reply->body_len = strlen(c->reply->body);
+    else
+        c->reply->body = NULL;
+    free(text);
+    json_decref(msg);
+    json_decref(id);
+}
+
+static void h_images_list(route_ctx *c)
+{
+    sl_error err;
+
+    reply_result(c, 200, sl_fake_images_list(c->fs, c->host, &err), &err);
+}
+
+/* GET /images/{name}/json. */
+static void h_image_inspect(route_ctx *c)
+{
+    char name[1024];
+    sl_error err;
+
+    inner_name(c, name, sizeof(name));
+    reply_result(c, 200, sl_fake_image_inspect(c->fs, c->host, name, &err),
                  &err);
 }
 
@@ -550,6 +624,8 @@ static const route routes[] = {
     {"DELETE", "networks/*", h_network_remove},
     {"GET", "secrets", h_secrets_list},
     {"GET", "configs", h_configs_list},
+    {"POST", "images/create", h_images_create},
+    {"GET", "images/json", h_images_list},
 };
 
 /* Routing ------------------------------------------------------------------ */
@@ -646,11 +722,15 @@ static int check_version(route_ctx *c, const char *version)
 static const route *find_route(route_ctx *c)
 {
     static const route dist = {"GET", "", h_distribution};
+    static const route image = {"GET", "", h_image_inspect};
     size_t i;
 
     if (c->nsegs >= 3 && !strcmp(c->segs[0], "distribution") &&
         !strcmp(c->segs[c->nsegs - 1], "json"))
         return strcmp(c->req->method, "GET") ? NULL : &dist;
+    if (c->nsegs >= 3 && !strcmp(c->segs[0], "images") &&
+        !strcmp(c->segs[c->nsegs - 1], "json"))
+        return strcmp(c->req->method, "GET") ? NULL : &image;
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!strcmp(routes[i].method, c->req->method) &&
             pattern_matches(routes[i].pattern, c->segs, c->nsegs))

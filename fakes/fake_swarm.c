@@ -83,6 +83,7 @@ static void host_free(fs_host *h)
     for (i = 0; i < h->lnets.n; i++)
         fs_lnet_free(h->lnets.v[i]);
     fs_vec_free(&h->lnets);
+    fs_images_free(&h->images);
     json_decref(h->engine_labels);
     free(h->hostname);
     free(h->addr);
@@ -282,7 +283,7 @@ static void tick_cluster(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
         fs_touch(cl, &n->meta, now);
         changed = true;
     }
-    if (changed)
+    if (changed || fs_updates_due(cl, now))
         fs_converge(fs, cl);
 }
 

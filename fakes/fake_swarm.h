@@ -217,6 +217,26 @@ json_t *sl_fake_configs_list(sl_fake_swarm *fs, int host, json_t *filters,
 json_t *sl_fake_distribution_inspect(sl_fake_swarm *fs, int host,
                                      const char *image, sl_error *err);
 
+/* Images (one store per engine, no swarm needed) ------------------------ */
+
+/* POST /images/create?fromSrc=-&repo=R&tag=T: imports the tarball 'body'
+ * ('len' bytes, plain or gzipped) into the host's engine, tagged R (with
+ * tag T when given, else R's own or "latest"; NULL or "" R: untagged).
+ * The tag leaves the image that held it. Returns the new image's ID as a
+ * JSON string. A reference or body the daemon refuses fails with its
+ * status (400, 500) and words. */
+json_t *sl_fake_image_import(sl_fake_swarm *fs, int host, const char *repo,
+                             const char *tag, const void *body, size_t len,
+                             sl_error *err);
+
+/* GET /images/json: the engine's images, newest first. */
+json_t *sl_fake_images_list(sl_fake_swarm *fs, int host, sl_error *err);
+
+/* GET /images/{ref}/json by tag ("bb:1", "bb" for "bb:latest"), ID or ID
+ * prefix; 404 "no such image: ..." as the daemon words it. */
+json_t *sl_fake_image_inspect(sl_fake_swarm *fs, int host, const char *ref,
+                              sl_error *err);
+
 /* Inspection helpers for tests and the scenario runner ------------------ */
 
 /* The node ID of 'host', or NULL when it is not in a swarm. Borrowed. */

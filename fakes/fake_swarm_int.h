@@ -110,6 +110,7 @@ typedef struct fs_host {
     int nodes_made;            /* how many times it became a node */
     int side;                  /* side of a network partition; hosts on
                                   different sides cannot reach each other */
+    fs_vec images;             /* fake_images.c's images, owned */
 } fs_host;
 
 /* A swarm node as the managers store it. */
@@ -365,6 +366,11 @@ bool fs_constraints_match(const fs_constraint *c, size_t count,
  * ("no suitable node (...)") in 'why'. */
 fs_node *fs_place(sl_fake_swarm *fs, fs_cluster *cl, const fs_task *task,
                   char *why, size_t whysize);
+
+/* fake_images.c ----------------------------------------------------------- */
+
+/* Frees the images of an engine's store and the vector itself. */
+void fs_images_free(fs_vec *images);
 
 /* fake_networks.c --------------------------------------------------------- */
 
