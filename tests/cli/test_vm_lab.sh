@@ -2,10 +2,11 @@
 # One real VM in a private libvirt lab: built image, mutual TLS, clear failures, nothing left.
 #
 # The CI form of the real lane (ci/nightly runs the whole seed swarm):
-# ci/vm-lab up, swarmlab image build, a host on a network without DHCP
+# ci/vm-lab up, swarmlab image build and its import over qemu+ssh:// (the
+# lab's sshd, as on a remote hypervisor), a host on a network without DHCP
 # (fails naming the network and quoting the console, leaves nothing),
-# one host booted to an answering Docker API over mutual TLS with its data
-# on its own disk, destroy, a host whose Docker API cannot be reached
+# one host made over qemu+ssh:// and booted to an answering Docker API over
+# mutual TLS with its data on its own disk, destroy, a host whose Docker API cannot be reached
 # (fails the same way), ci/vm-lab down. Skips (77) without root, QEMU, libvirtd or apt, and in
 # sanitizer builds (the lane runs once per CI run, in the plain build).
 set -euo pipefail
@@ -21,7 +22,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, libvirtd)"
-for t in qemu-system-x86_64 libvirtd virtlogd virsh dnsmasq nsenter curl; do
+for t in qemu-system-x86_64 libvirtd virtlogd virsh dnsmasq nsenter curl \
+    /usr/sbin/sshd nc; do
     command -v "$t" >/dev/null || skip "'$t' is not installed"
 done
 if ldd "$SWARMLAB" 2>/dev/null | grep -q 'libasan'; then
@@ -43,6 +45,9 @@ export SWARMLAB_CONSOLE_LOG_DIR=$SL_VMLAB_CONSOLE
 state=$work/state/state.json
 S=(--hypervisor libvirt --uri "$SL_VMLAB_URI" --pool "$SL_VMLAB_POOL"
    --state "$state")
+# The same lab reached the way a remote hypervisor is.
+R=(--hypervisor libvirt --uri "${SL_VMLAB_SSH_URI:?the lab has no sshd}"
+   --pool "$SL_VMLAB_POOL" --state "$state")
 lab_virsh() { virsh -q -c "$SL_VMLAB_URI" "$@"; }
 sl() { "$LAB" exec "$SWARMLAB" "$@"; }
 
@@ -54,7 +59,7 @@ sl host create nobody --hypervisor libvirt --state "$work/other.json" \
 [ "$rc" = 3 ] || fail "exit $rc for a missing libvirtd: $(cat "$work/out")"
 grep -q "cannot connect to" "$work/out" || fail "unclear: $(cat "$work/out")"
 
-echo "== image build and import"
+echo "== image build, and its import over qemu+ssh"
 mkdir -p "$CACHE" 2>/dev/null || CACHE=$work/debs
 mkdir -p "$CACHE"
 (
@@ -62,7 +67,7 @@ mkdir -p "$CACHE"
     "$SWARMLAB" image build --no-import --apt-cache "$CACHE" \
         --output "$work/image" >/dev/null
 ) 9>"$CACHE/.lock"
-sl image build "${S[@]}" --artifact "$work/image" >/dev/null
+sl image build "${R[@]}" --artifact "$work/image" >/dev/null
 lab_virsh vol-list "$SL_VMLAB_POOL" | grep -q 'swarmlab-base.initrd' ||
     fail "initramfs not in the pool"
 
@@ -86,10 +91,10 @@ lab_virsh vol-list "$SL_VMLAB_POOL" | grep -q 'n2d-nolease' &&
     fail "its config disk is left"
 [ -e "$work/state/tls/hosts/n2d-nolease" ] && fail "its TLS files are left"
 
-echo "== one host boots from the image and answers over mutual TLS"
+echo "== one host made over qemu+ssh boots and answers over mutual TLS"
 start=$(date +%s)
 # Generous limits: CI runs other tests beside this one on two cores.
-sl host create n2d-one "${S[@]}" --network "$SL_VMLAB_NETWORK" --cpus 1 \
+sl host create n2d-one "${R[@]}" --network "$SL_VMLAB_NETWORK" --cpus 1 \
     --memory 1024 --disk 4 --boot-timeout 300 --address-timeout 300 \
     --docker-timeout 300 >"$work/out" 2>&1 ||
     fail "host create: $(cat "$work/out")"
@@ -119,8 +124,9 @@ backing=$("$LAB" exec curl -sf --max-time 10 --cacert "$tls/ca.pem" \
     jq -r '.DriverStatus[] | select(.[0] == "Backing Filesystem") | .[1]')
 [ "$backing" = extfs ] || fail "overlay2 backed by '$backing', not the disk"
 
-echo "== destroy leaves nothing but the image"
-sl destroy "${S[@]}" >/dev/null
+echo "== destroy over qemu+ssh leaves nothing but the image"
+sl ls "${R[@]}" | grep -q "n2d-one .*running" || fail "ls does not show it"
+sl destroy "${R[@]}" >/dev/null
 [ -z "$(lab_virsh list --all --name)" ] || fail "a domain is left"
 [ "$(lab_virsh vol-list "$SL_VMLAB_POOL" | grep -vc swarmlab-base)" = 0 ] ||
     fail "volumes are left: $(lab_virsh vol-list "$SL_VMLAB_POOL")"
