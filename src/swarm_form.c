@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "parallel.h"
 
 #define DEFAULT_PARALLEL 8
@@ -45,33 +46,13 @@ static sl_docker_client *client_for(const sl_swarm_form_opts *o,
 
 /* Tries again with back-off, up to the join timeout on the formation's
  * clock. */
-typedef struct retry {
-    sl_clock *clock;
-    int64_t deadline;
-    int64_t backoff;
-} retry;
-
-static retry retry_start(const sl_swarm_form_opts *o)
+static sl_backoff retry_start(const sl_swarm_form_opts *o)
 {
     int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
                                        : DEFAULT_JOIN_TIMEOUT_NS;
-    retry r = {o->clock, sl_clock_now_ns(o->clock) + limit,
-               FIRST_BACKOFF_NS};
 
-    return r;
-}
-
-/* Whether waiting once more stays within the timeout. */
-static bool retry_left(const retry *r)
-{
-    return sl_clock_now_ns(r->clock) + r->backoff <= r->deadline;
-}
-
-static void retry_sleep(retry *r)
-{
-    sl_clock_sleep_ns(r->clock, r->backoff);
-    r->backoff = r->backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS
-                                                 : r->backoff * 2;
+    return sl_backoff_start(o->clock, limit, FIRST_BACKOFF_NS,
+                            MAX_BACKOFF_NS);
 }
 
 /* Failures worth another try: the daemon not reachable yet, or slow. */
@@ -102,7 +83,7 @@ static int already_in_swarm(sl_docker_client *c, sl_error *err)
 static int join_one(join_ctx *j, const sl_swarm_member *m, sl_error *err)
 {
     const sl_swarm_form_opts *o = j->opts;
-    retry r = retry_start(o);
+    sl_backoff r = retry_start(o);
     const char *remote[1] = {j->manager_addr};
     sl_docker_swarm_join_req req = {0};
     sl_docker_client *c = NULL;
@@ -125,10 +106,10 @@ static int join_one(join_ctx *j, const sl_swarm_member *m, sl_error *err)
             break;
         }
         if (!is_transient(err) ||
-            !retry_left(&r))
+            !sl_backoff_left(&r))
             break;
         report(o, m->name, "retrying", err->message);
-        retry_sleep(&r);
+        sl_backoff_sleep(&r);
     }
     if (rc == 0)
         report(o, m->name, "joined", m->manager ? "manager" : "worker");
@@ -185,7 +166,7 @@ static int init_first(const sl_swarm_form_opts *o, const sl_swarm_member *m,
 static int label_one(const sl_swarm_form_opts *o, const sl_swarm_member *m,
                      sl_docker_client *c, sl_error *err)
 {
-    retry r = retry_start(o);
+    sl_backoff r = retry_start(o);
 
     for (;;) {
         if (sl_docker_node_add_labels(c, m->name, m->labels, m->n_labels,
@@ -193,9 +174,9 @@ static int label_one(const sl_swarm_form_opts *o, const sl_swarm_member *m,
             return 0;
         if ((err->code != SL_ERR_NOT_FOUND && !is_transient(err) &&
              !(err->code == SL_ERR_API && err->http_status == 500)) ||
-            !retry_left(&r))
+            !sl_backoff_left(&r))
             return -1;
-        retry_sleep(&r);
+        sl_backoff_sleep(&r);
     }
 }
 
@@ -316,15 +297,15 @@ static int verify_until_settled(const sl_swarm_member *members, size_t n,
                                 const sl_swarm_form_opts *o,
                                 sl_swarm_summary *summary, sl_error *err)
 {
-    retry r = retry_start(o);
+    sl_backoff r = retry_start(o);
 
     for (;;) {
         if (sl_swarm_verify(members, n, docker_host, o, summary, err) == 0)
             return 0;
         if ((err->code != SL_ERR_API && !is_transient(err)) ||
-            !retry_left(&r))
+            !sl_backoff_left(&r))
             return -1;
-        retry_sleep(&r);
+        sl_backoff_sleep(&r);
     }
 }
 
