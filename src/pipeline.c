@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "image_tar.h"
 #include "parallel.h"
 
 #define DEFAULT_PARALLEL 8
@@ -12,8 +14,17 @@
 #define DEFAULT_BOOT_TIMEOUT_NS (120 * SL_NS_PER_SEC)
 #define DEFAULT_ADDRESS_TIMEOUT_NS (60 * SL_NS_PER_SEC)
 #define DEFAULT_DOCKER_TIMEOUT_NS (60 * SL_NS_PER_SEC)
+#define DEFAULT_IMPORT_TIMEOUT_NS (120 * SL_NS_PER_SEC)
 #define FIRST_BACKOFF_NS (250 * SL_NS_PER_MS)
 #define MAX_BACKOFF_NS (5 * SL_NS_PER_SEC)
+
+/* The tarball of one import, read once for every host. */
+typedef struct import_data {
+    const char *ref;
+    char *owned;    /* read from a file, or NULL */
+    const char *tar;
+    size_t len;
+} import_data;
 
 /* What the parallel host steps share. */
 typedef struct run_ctx {
@@ -24,6 +35,7 @@ typedef struct run_ctx {
     char *made;     /* made[i]: this run created host i */
     const char *image;
     bool started;   /* every host was powered on before the waits */
+    import_data *imports; /* spec->n_imports of them */
 } run_ctx;
 
 static void report(const sl_pipeline_spec *spec, sl_hypervisor *hv,
@@ -235,11 +247,10 @@ static int boot(run_ctx *r, sl_host_plan *h, sl_error *err)
  * hypervisor's clock. */
 static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
 {
-    sl_clock *clock = sl_hypervisor_clock(r->hv);
     int64_t limit = or_default(r->spec->docker_timeout_ns,
                                DEFAULT_DOCKER_TIMEOUT_NS);
-    int64_t deadline = sl_clock_now_ns(clock) + limit;
-    int64_t backoff = FIRST_BACKOFF_NS;
+    sl_backoff b = sl_backoff_start(sl_hypervisor_clock(r->hv), limit,
+                                    FIRST_BACKOFF_NS, MAX_BACKOFF_NS);
     sl_docker_config cfg = {0};
     sl_docker_ping_result ping;
     sl_docker_client *c = NULL;
@@ -258,10 +269,9 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
             rc = 0;
             break;
         }
-        if (sl_clock_now_ns(clock) + backoff > deadline)
+        if (!sl_backoff_left(&b))
             break;
-        sl_clock_sleep_ns(clock, backoff);
-        backoff = backoff * 2 > MAX_BACKOFF_NS ? MAX_BACKOFF_NS : backoff * 2;
+        sl_backoff_sleep(&b);
     }
     if (rc == 0) {
         sl_hv_notify(r->hv, h->name, SL_HV_PHASE_DOCKER_ANSWERING,
@@ -274,6 +284,106 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
         sl_error_set(err, SL_ERR_TIMEOUT,
                      "docker on '%s' did not answer at '%s' within %s: %s",
                      h->name, h->endpoint, limit_text, cause);
+    }
+    sl_docker_client_free(c);
+    return rc;
+}
+
+/* Imports ------------------------------------------------------------------ */
+
+static void imports_free(import_data *d, size_t n)
+{
+    size_t i;
+
+    for (i = 0; d && i < n; i++)
+        free(d[i].owned);
+    free(d);
+}
+
+/* The tarballs of spec->imports, those named by path read whole. */
+static import_data *imports_load(const sl_pipeline_spec *spec, sl_error *err)
+{
+    import_data *d = calloc(spec->n_imports + 1, sizeof(*d));
+    size_t i;
+
+    if (!d)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory"), NULL;
+    for (i = 0; i < spec->n_imports; i++) {
+        const sl_image_import *im = &spec->imports[i];
+
+        d[i].ref = im->ref;
+        if (!im->ref || !*im->ref) {
+            sl_error_set(err, SL_ERR_INVALID,
+                         "an image import needs a reference such as "
+                         "'bb:1'");
+            goto fail;
+        }
+        if (im->path) {
+            if (sl_image_tar_read(im->path, &d[i].owned, &d[i].len, err) < 0)
+                goto fail;
+            d[i].tar = d[i].owned;
+        } else {
+            d[i].tar = im->tar;
+            d[i].len = im->len;
+        }
+    }
+    return d;
+
+fail:
+    imports_free(d, spec->n_imports);
+    return NULL;
+}
+
+int sl_pipeline_check_imports(const sl_pipeline_spec *spec, sl_error *err)
+{
+    import_data *d = imports_load(spec, err);
+
+    imports_free(d, spec->n_imports);
+    return d ? 0 : -1;
+}
+
+/* Names the image and the host in the failure of an import. */
+static int import_failed(const sl_host_plan *h, const char *ref,
+                         sl_error *err)
+{
+    char why[sizeof(err->message)];
+    int status = err->http_status;
+
+    snprintf(why, sizeof(why), "%s", err->message);
+    sl_error_set(err, err->code, "cannot import '%s' into '%s': %s", ref,
+                 h->name, why);
+    err->http_status = status;
+    return -1;
+}
+
+/* Imports the run's images into the host, whose Docker API answers. */
+static int import_images(run_ctx *r, sl_host_plan *h, sl_error *err)
+{
+    int64_t limit = or_default(r->spec->import_timeout_ns,
+                               DEFAULT_IMPORT_TIMEOUT_NS);
+    sl_docker_config cfg = {0};
+    sl_docker_client *c = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (r->spec->n_imports == 0)
+        return 0;
+    if (r->spec->docker)
+        cfg = *r->spec->docker;
+    cfg.host = h->endpoint;
+    cfg.timeout_ms = (long)(limit / SL_NS_PER_MS);
+    c = sl_docker_client_new(&cfg, err);
+    if (!c)
+        return -1;
+    for (i = 0; i < r->spec->n_imports && rc == 0; i++) {
+        const import_data *d = &r->imports[i];
+        char *id;
+
+        report(r->spec, r->hv, h->name, "importing", d->ref);
+        id = sl_docker_image_import(c, d->ref, d->tar, d->len, err);
+        if (!id)
+            rc = import_failed(h, d->ref, err);
+        free(id);
     }
     sl_docker_client_free(c);
     return rc;
@@ -345,7 +455,8 @@ static int start_step(void *ctx, size_t i, sl_error *err)
     return host_failed(r, &r->hosts[i], err);
 }
 
-/* Brings started host i to a Docker API that answers. */
+/* Brings started host i to a Docker API that answers, with the images
+ * imported. */
 static int bring_up(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
@@ -364,8 +475,11 @@ static int bring_up(void *ctx, size_t i, sl_error *err)
                                    sizeof(h->endpoint), err) < 0 ||
         wait_docker(r, h, err) < 0)
         goto fail;
-    return record(r, h, json_pack("{s:s, s:s}", "phase", "docker",
-                                  "docker_host", h->endpoint), err);
+    if (record(r, h, json_pack("{s:s, s:s}", "phase", "docker",
+                               "docker_host", h->endpoint), err) < 0 ||
+        import_images(r, h, err) < 0)
+        goto fail;
+    return 0;
 
 fail:
     return host_failed(r, h, err);
@@ -474,7 +588,7 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
                              sl_swarm_summary *summary, sl_host_plan **plan,
                              size_t *plan_count, sl_error *err)
 {
-    run_ctx r = {hv, st, spec, NULL, NULL, NULL, false};
+    run_ctx r = {hv, st, spec, NULL, NULL, NULL, false, NULL};
     sl_swarm_summary s;
     char *image = NULL;
     size_t n = 0;
@@ -485,6 +599,9 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
     r.hosts = sl_pipeline_plan(spec, &n, err);
     if (!r.hosts)
         return -1;
+    r.imports = imports_load(spec, err);
+    if (!r.imports)
+        goto cleanup;
     r.made = calloc(n, 1);
     if (!r.made) {
         sl_error_set(err, SL_ERR_NOMEM, "out of memory");
@@ -523,6 +640,7 @@ cleanup:
     }
     free(r.hosts);
     free(r.made);
+    imports_free(r.imports, spec->n_imports);
     free(image);
     return rc;
 }
@@ -532,16 +650,23 @@ int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
                             sl_error *err)
 {
     char made = 0;
-    run_ctx r = {hv, st, spec, host, &made, NULL, false};
-    char *image = prepare_image(hv, spec, err);
-    int rc;
+    run_ctx r = {hv, st, spec, host, &made, NULL, false, NULL};
+    char *image = NULL;
+    int rc = -1;
 
-    if (!image)
+    r.imports = imports_load(spec, err);
+    if (!r.imports)
         return -1;
+    image = prepare_image(hv, spec, err);
+    if (!image)
+        goto cleanup;
     r.image = image;
     rc = run_hosts(&r, 1, err);
     if (rc < 0 && !spec->keep_on_failure)
         roll_back(&r, 1);
+
+cleanup:
+    imports_free(r.imports, spec->n_imports);
     free(image);
     return rc;
 }

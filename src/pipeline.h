@@ -45,6 +45,15 @@ typedef struct sl_host_extra {
     size_t n_labels;
 } sl_host_extra;
 
+/* An image to import into every host: a tarball, from a file or from
+ * memory. Strings and bytes are borrowed. */
+typedef struct sl_image_import {
+    const char *ref;                /* "bb:1" */
+    const char *path;               /* the tarball's file, or NULL */
+    const char *tar;                /* else its bytes */
+    size_t len;
+} sl_image_import;
+
 typedef struct sl_pipeline_spec {
     const char *prefix;             /* hosts are PREFIX-mngr-N and
                                        PREFIX-wrkr-N; NULL: "n2d" */
@@ -61,6 +70,11 @@ typedef struct sl_pipeline_spec {
     int64_t boot_timeout_ns;        /* 0: 120 s */
     int64_t address_timeout_ns;     /* 0: 60 s */
     int64_t docker_timeout_ns;      /* 0: 60 s */
+    int64_t import_timeout_ns;      /* per image and host; 0: 120 s */
+    const sl_image_import *imports; /* imported into each host, in order,
+                                       once its Docker API answers and
+                                       before the swarm forms */
+    size_t n_imports;
     bool keep_on_failure;           /* leave a failed build for inspection */
     const sl_docker_config *docker; /* TLS and time limits, or NULL */
     sl_progress_fn progress;
@@ -87,10 +101,16 @@ typedef struct sl_host_plan {
 sl_host_plan *sl_pipeline_plan(const sl_pipeline_spec *spec, size_t *count,
                                sl_error *err);
 
+/* Reads the tarballs of the imports 'spec' names by path, so that a
+ * missing or unreadable one is refused before anything is made: the
+ * error names the file (SL_ERR_NOT_FOUND, SL_ERR_IO or SL_ERR_INVALID). */
+int sl_pipeline_check_imports(const sl_pipeline_spec *spec, sl_error *err);
+
 /*
  * Builds the swarm 'spec' describes on 'hv': prepares the image, makes and
  * boots the hosts in parallel (a failed boot is retried), waits for each
- * address and Docker API, forms the swarm and verifies it. Each resource
+ * address and Docker API, imports spec->imports into each host, forms the
+ * swarm and verifies it. Each resource
  * is recorded in 'st' the moment it exists. A host already recorded and
  * still there is reused, so running it again after a partial failure
  * finishes the job. On failure, what this call made is destroyed again
@@ -103,7 +123,8 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
                              sl_swarm_summary *summary, sl_host_plan **plan,
                              size_t *plan_count, sl_error *err);
 
-/* Makes one Docker host (no swarm): create, boot, address, Docker API. */
+/* Makes one Docker host (no swarm): create, boot, address, Docker API,
+ * imports. */
 int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
                             const sl_pipeline_spec *spec, sl_host_plan *host,
                             sl_error *err);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fake_hypervisor.h"
+#include "image_tar.h"
 #include "pipeline.h"
 
 typedef struct fixture {
@@ -350,6 +351,131 @@ static void same_seed_gives_same_node_ids_despite_parallel_joins(void **st)
     free(second);
 }
 
+/* Images ------------------------------------------------------------------ */
+
+static const char hello[] = "#!/bin/sh\necho hello\n";
+
+/* Whether the daemon at 'endpoint' holds an image tagged 'ref', as
+ * GET /images/json lists it. */
+static bool host_has_image(const char *endpoint, const char *ref)
+{
+    sl_docker_config cfg = {.host = endpoint};
+    sl_docker_client *c = sl_docker_client_new(&cfg, NULL);
+    sl_docker_image_list *list;
+    bool found = false;
+    sl_error err;
+
+    assert_non_null(c);
+    list = sl_docker_images_list(c, &err);
+    if (!list)
+        fail_msg("cannot list images at '%s': %s", endpoint, err.message);
+    for (size_t i = 0; i < list->count; i++)
+        found |= sl_docker_image_has_tag(&list->items[i], ref);
+    sl_docker_image_list_free(list);
+    sl_docker_client_free(c);
+    return found;
+}
+
+static void imported_image_is_on_every_host(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    sl_image_import im = {.ref = "bb:1"};
+    sl_host_plan *plan = NULL;
+    char *tar = NULL;
+    size_t n = 0, i;
+    sl_error err;
+
+    assert_int_equal(sl_image_tar_file("bin/hello", hello, sizeof(hello) - 1,
+                                       &tar, &im.len, &err),
+                     0);
+    im.tar = tar;
+    spec.imports = &im;
+    spec.n_imports = 1;
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL, &plan, &n,
+                                 &err) < 0)
+        fail_msg("swarm create failed: %s (%s)", err.message, err.where);
+    assert_int_equal(n, 4);
+    for (i = 0; i < n; i++) {
+        if (!host_has_image(plan[i].endpoint, "bb:1"))
+            fail_msg("no bb:1 on '%s'", plan[i].name);
+        assert_false(host_has_image(plan[i].endpoint, "bb:2"));
+    }
+    free(plan);
+    free(tar);
+}
+
+static void image_from_a_file_reaches_a_single_host(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(0, 0);
+    sl_host_plan host = {.name = "lone", .cpus = 1, .memory_mib = 512,
+                         .disk_gib = 5, .os = "linux"};
+    sl_image_import im = {.ref = "team/app:2"};
+    char path[160], *tar = NULL;
+    size_t len = 0;
+    sl_error err;
+    FILE *out;
+
+    snprintf(path, sizeof(path), "%s/app.tar", f->dir);
+    assert_int_equal(sl_image_tar_file("bin/hello", hello, sizeof(hello) - 1,
+                                       &tar, &len, &err),
+                     0);
+    out = fopen(path, "w");
+    assert_non_null(out);
+    assert_int_equal(fwrite(tar, 1, len, out), len);
+    fclose(out);
+    im.path = path;
+    spec.imports = &im;
+    spec.n_imports = 1;
+    if (sl_pipeline_host_create(f->hv, f->st, &spec, &host, &err) < 0)
+        fail_msg("host create failed: %s (%s)", err.message, err.where);
+    assert_true(host_has_image(host.endpoint, "team/app:2"));
+    free(tar);
+}
+
+/* A tarball the daemons refuse fails the build with the daemon's words,
+ * naming the image and a host, and nothing is left. */
+static void refused_import_rolls_back_everything(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 2);
+    sl_image_import im = {.ref = "bb:1", .tar = "not a tarball", .len = 13};
+    sl_error err;
+
+    spec.imports = &im;
+    spec.n_imports = 1;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_API);
+    assert_int_equal(err.http_status, 500);
+    assert_non_null(strstr(err.message, "cannot import 'bb:1' into 'n2d-"));
+    assert_non_null(strstr(err.message, "Error processing tar file(exit "
+                                        "status 1): unexpected EOF"));
+    assert_non_null(strstr(err.where, "n2d-"));
+    assert_int_equal(recorded_hosts(f), 0);
+    assert_int_equal(hypervisor_hosts(f), 0);
+}
+
+static void missing_tarball_is_refused_before_anything_is_made(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 1);
+    sl_image_import im = {.ref = "bb:1", .path = "/nonexistent/bb.tar"};
+    sl_error err;
+
+    spec.imports = &im;
+    spec.n_imports = 1;
+    assert_int_equal(sl_pipeline_check_imports(&spec, &err), -1);
+    assert_int_equal(err.code, SL_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "/nonexistent/bb.tar"));
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_NOT_FOUND);
+    assert_int_equal(recorded_hosts(f), 0);
+    assert_int_equal(hypervisor_hosts(f), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -366,6 +492,10 @@ int main(void)
         T(destroy_removes_every_recorded_host),
         T(swarm_without_manager_is_refused),
         T(worker_labels_reach_the_nodes),
+        T(imported_image_is_on_every_host),
+        T(image_from_a_file_reaches_a_single_host),
+        T(refused_import_rolls_back_everything),
+        T(missing_tarball_is_refused_before_anything_is_made),
         cmocka_unit_test(
             same_seed_gives_same_node_ids_despite_parallel_joins),
     };
