@@ -12,6 +12,7 @@
 #include "fake_hypervisor.h"
 #include "guest_config.h"
 #include "hv_libvirt.h"
+#include "image_tar.h"
 #include "tls.h"
 
 int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg)
@@ -247,4 +248,72 @@ void sl_cmd_free_labels(void *labels, size_t n)
     for (i = 0; i < n; i++)
         free((char *)arr[i].key);
     free(arr);
+}
+
+/* Image imports ------------------------------------------------------------ */
+
+int sl_cmd_add_import(const char *command, const char *text, bool from_file,
+                      sl_cmd_imports *im)
+{
+    const char *eq = from_file ? strchr(text, '=') : NULL;
+    sl_image_import *grown;
+    char *ref;
+
+    if (from_file ? !eq || eq == text || !eq[1] : !*text) {
+        fprintf(stderr, "swarmlab %s: invalid %s '%s': expected %s\n",
+                command, from_file ? "--import-image" : "--import-busybox",
+                text, from_file ? "REF=TARBALL" : "a reference such as bb:1");
+        return -1;
+    }
+    ref = from_file ? strndup(text, (size_t)(eq - text)) : strdup(text);
+    grown = ref ? realloc(im->items, (im->n + 1) * sizeof(*grown)) : NULL;
+    if (!grown) {
+        free(ref);
+        fprintf(stderr, "swarmlab %s: out of memory\n", command);
+        return -1;
+    }
+    im->items = grown;
+    memset(&grown[im->n], 0, sizeof(*grown));
+    grown[im->n].ref = ref;
+    grown[im->n].path = from_file ? eq + 1 : NULL;
+    im->n++;
+    return 0;
+}
+
+int sl_cmd_imports_ready(const char *command, sl_cmd_imports *im,
+                         sl_pipeline_spec *spec)
+{
+    sl_error err;
+    size_t i;
+
+    for (i = 0; i < im->n; i++) {
+        if (im->items[i].path)
+            continue;
+        if (!im->busybox &&
+            sl_image_busybox_tar(SL_IMAGE_BUSYBOX, &im->busybox,
+                                 &im->busybox_len, &err) < 0) {
+            fprintf(stderr, "swarmlab %s: %s\n", command, err.message);
+            return SL_EXIT_ENV;
+        }
+        im->items[i].tar = im->busybox;
+        im->items[i].len = im->busybox_len;
+    }
+    spec->imports = im->items;
+    spec->n_imports = im->n;
+    if (sl_pipeline_check_imports(spec, &err) < 0) {
+        fprintf(stderr, "swarmlab %s: %s\n", command, err.message);
+        return SL_EXIT_USAGE;
+    }
+    return 0;
+}
+
+void sl_cmd_imports_free(sl_cmd_imports *im)
+{
+    size_t i;
+
+    for (i = 0; i < im->n; i++)
+        free((char *)im->items[i].ref);
+    free(im->items);
+    free(im->busybox);
+    memset(im, 0, sizeof(*im));
 }

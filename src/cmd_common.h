@@ -8,6 +8,7 @@
 #include "docker_client.h"
 #include "error.h"
 #include "hypervisor.h"
+#include "pipeline.h"
 #include "progress.h"
 #include "state.h"
 
@@ -101,5 +102,38 @@ int sl_cmd_add_label(const char *command, const char *text, void *labels,
 
 /* Frees what sl_cmd_add_label() made; accepts NULL. */
 void sl_cmd_free_labels(void *labels, size_t n);
+
+/* The images --import-image REF=TARBALL and --import-busybox REF ask to
+ * import into every host. */
+typedef struct sl_cmd_imports {
+    sl_image_import *items;  /* refs and paths borrowed from argv */
+    size_t n;
+    char *busybox;           /* the busybox tarball, once made */
+    size_t busybox_len;
+} sl_cmd_imports;
+
+#define SL_CMD_IMPORT_HELP                                                  \
+    "  --import-image REF=TARBALL\n"                                        \
+    "                      import the tarball as image REF (bb:1) into\n"   \
+    "                      every host once its Docker API answers\n"       \
+    "                      (repeatable)\n"                                  \
+    "  --import-busybox REF\n"                                              \
+    "                      import a busybox image (from busybox-static) as\n" \
+    "                      REF into every host\n"
+
+/* Takes "REF=TARBALL" (from_file) or a bare REF for the busybox image;
+ * returns -1 after printing why when it is unusable. */
+int sl_cmd_add_import(const char *command, const char *text, bool from_file,
+                      sl_cmd_imports *im);
+
+/* Makes the busybox tarball if asked for and checks that every tarball
+ * can be read, before anything is made; then points 'spec' at the
+ * imports. Returns 0, or an exit code after printing why: SL_EXIT_USAGE
+ * for a tarball missing or unreadable, SL_EXIT_ENV without busybox. */
+int sl_cmd_imports_ready(const char *command, sl_cmd_imports *im,
+                         sl_pipeline_spec *spec);
+
+/* Frees what the imports hold; accepts a zeroed one. */
+void sl_cmd_imports_free(sl_cmd_imports *im);
 
 #endif /* SL_CMD_COMMON_H */

@@ -15,6 +15,7 @@ typedef struct swarm_opts {
     size_t n_manager_labels;
     sl_docker_label *worker_labels;
     size_t n_worker_labels;
+    sl_cmd_imports imports;
 } swarm_opts;
 
 static void usage(FILE *out, bool host)
@@ -47,14 +48,14 @@ static void usage(FILE *out, bool host)
             "  --address-timeout S seconds to wait for an address (60)\n"
             "  --docker-timeout S  seconds to wait for Docker to answer (60)\n"
             "  --keep-on-failure   leave what a failed run made, for "
-            "inspection\n" SL_CMD_COMMON_HELP);
+            "inspection\n" SL_CMD_IMPORT_HELP SL_CMD_COMMON_HELP);
 }
 
 enum {
     OPT_MANAGERS = 1, OPT_WORKERS, OPT_PREFIX, OPT_CPUS, OPT_MEMORY,
     OPT_DISK, OPT_NETWORK, OPT_IMAGE, OPT_PARALLEL, OPT_BOOT_TIMEOUT,
     OPT_KEEP, OPT_MLABEL, OPT_WLABEL, OPT_MOS, OPT_WOS, OPT_ADDR_TIMEOUT,
-    OPT_DOCKER_TIMEOUT
+    OPT_DOCKER_TIMEOUT, OPT_IMPORT_IMAGE, OPT_IMPORT_BUSYBOX
 };
 
 /* Reads a whole non-negative number, or prints why not and returns -1. */
@@ -102,6 +103,8 @@ static int parse(int argc, char **argv, swarm_opts *o, bool host)
         {"worker-label", required_argument, NULL, OPT_WLABEL},
         {"manager-os", required_argument, NULL, OPT_MOS},
         {"worker-os", required_argument, NULL, OPT_WOS},
+        {"import-image", required_argument, NULL, OPT_IMPORT_IMAGE},
+        {"import-busybox", required_argument, NULL, OPT_IMPORT_BUSYBOX},
         SL_CMD_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -186,6 +189,12 @@ static int parse(int argc, char **argv, swarm_opts *o, bool host)
             if (check_os(cmd, "worker-os", optarg) < 0)
                 return -1;
             s->workers.os = optarg;
+            break;
+        case OPT_IMPORT_IMAGE:
+        case OPT_IMPORT_BUSYBOX:
+            if (sl_cmd_add_import(cmd, optarg, c == OPT_IMPORT_IMAGE,
+                                  &o->imports) < 0)
+                return -1;
             break;
         case 'h': usage(stdout, host); exit(0);
         default: usage(stderr, host); return -1;
@@ -292,6 +301,9 @@ int sl_cmd_swarm(int argc, char **argv)
         rc = SL_EXIT_USAGE;
         goto cleanup;
     }
+    rc = sl_cmd_imports_ready(o.env.command, &o.imports, &o.spec);
+    if (rc)
+        goto cleanup;
     rc = sl_cmd_env_open(&o.env);
     if (rc)
         goto cleanup;
@@ -333,6 +345,7 @@ cleanup:
     sl_cmd_env_close(&o.env);
     sl_cmd_free_labels(o.manager_labels, o.n_manager_labels);
     sl_cmd_free_labels(o.worker_labels, o.n_worker_labels);
+    sl_cmd_imports_free(&o.imports);
     return rc;
 }
 
@@ -354,12 +367,18 @@ int sl_cmd_host(int argc, char **argv)
         fprintf(stderr, "usage: swarmlab host create NAME [OPTIONS]\n");
         return SL_EXIT_USAGE;
     }
-    if (parse(argc - 1, argv + 1, &o, true) < 0)
-        return SL_EXIT_USAGE;
+    if (parse(argc - 1, argv + 1, &o, true) < 0) {
+        rc = SL_EXIT_USAGE;
+        goto cleanup;
+    }
     if (optind + 1 != argc - 1) {
         fprintf(stderr, "swarmlab host create: expected one host NAME\n");
-        return SL_EXIT_USAGE;
+        rc = SL_EXIT_USAGE;
+        goto cleanup;
     }
+    rc = sl_cmd_imports_ready(o.env.command, &o.imports, &o.spec);
+    if (rc)
+        goto cleanup;
     o.spec.managers.count = 1;
     o.spec.prefix = NULL;
     {
@@ -376,8 +395,10 @@ int sl_cmd_host(int argc, char **argv)
         one.extras = &x;
         one.n_extras = 1;
         plan = sl_pipeline_plan(&one, &n, &err);
-        if (!plan)
-            return sl_cmd_fail(&o.env, &err);
+        if (!plan) {
+            rc = sl_cmd_fail(&o.env, &err);
+            goto cleanup;
+        }
         host = plan[0];
         free(plan);
     }
@@ -407,5 +428,6 @@ int sl_cmd_host(int argc, char **argv)
 
 cleanup:
     sl_cmd_env_close(&o.env);
+    sl_cmd_imports_free(&o.imports);
     return rc;
 }

@@ -75,6 +75,47 @@ grep -q "^n2d-wrkr-2 " "$work/out" || fail "ls after the test driver swarm: $(ca
 run destroy
 expect_code 0 "destroy on the test driver"
 
+# Images imported into every host: a file that is not there is unusable
+# input, refused before anything is made; a tarball the daemons refuse
+# fails the build with their words and leaves nothing.
+run swarm create --import-image bb:1="$work/none.tar"
+expect_code 2 "swarm create --import-image of a missing file"
+expect_err "cannot read '$work/none.tar'"
+[ -e "$SWARMLAB_STATE" ] && fail "state file made for a missing tarball"
+
+run swarm create --import-image bb1.tar
+expect_code 2 "swarm create --import-image without REF="
+expect_err "invalid --import-image 'bb1.tar': expected REF=TARBALL"
+
+printf 'not a tarball' >"$work/bad.tar"
+run swarm create --import-image bb:1="$work/bad.tar"
+expect_code 1 "swarm create with a tarball the daemons refuse"
+expect_err "cannot import 'bb:1' into 'n2d-"
+expect_err "Error processing tar file(exit status 1): unexpected EOF"
+run ls
+grep -q "^n2d-" "$work/out" && fail "hosts left after a refused import: $(cat "$work/out")"
+
+mkdir -p "$work/root/bin"
+printf '#!/bin/sh\necho hello\n' >"$work/root/bin/hello"
+tar -C "$work/root" -cf "$work/hello.tar" bin
+run swarm create --workers 1 --import-image hello:1="$work/hello.tar" --import-image hello:2="$work/hello.tar"
+expect_code 0 "swarm create with two imports"
+run destroy
+expect_code 0 "destroy after the imports"
+
+run host create lone --import-image hello:1="$work/hello.tar" --json
+expect_code 0 "host create with an import"
+run host create lone2 --import-image hello:1="$work/none.tar"
+expect_code 2 "host create --import-image of a missing file"
+run destroy
+expect_code 0 "destroy after host create"
+
+if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+    run swarm create --workers 1 --import-busybox bb:1
+    expect_code 0 "swarm create --import-busybox"
+    run destroy
+fi
+
 run swarm --help
 expect_code 0 "swarm --help"
 grep -q -- "--managers N" "$work/out" || fail "swarm --help lacks --managers"
