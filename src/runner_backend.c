@@ -16,10 +16,10 @@
  * driver's machine is small (3 GiB, a 100 GiB pool). */
 #define RN_TEST_MEMORY_MIB 16
 #define RN_TEST_DISK_GIB 1
-/* netns hosts are real dockerd and containerd processes sharing this
- * machine: each takes about 100 MiB and, while the swarm forms, a good
- * part of a core; past 8 of them on a small machine joins and raft
- * heartbeats start to time out. */
+/* netns hosts are real dockerd and containerd processes on this machine
+ * (a dockerd alone holds about 90 MiB, and the swarm's forming and
+ * scheduling keep them all busy): the backend is for a few hosts, as
+ * many as the differential suite compares. */
 #define RN_NETNS_MAX_HOSTS 8
 /* A real wait is cut into slices this long, so that an interruption is
  * seen within one. */
@@ -103,7 +103,6 @@ char *sl__rn_unsupported(rn_ctx *c)
 
     if (!strcmp(c->backend, "netns") && (reason = netns_unsupported(c)))
         return reason;
-
     for (size_t i = 0; i < c->sc->n_faults; i++) {
         const sl_scenario_fault *f = &c->sc->faults[i];
         const char *why = why_not(c, f);
