@@ -128,6 +128,22 @@ grep -q '"backend": "libvirt"' "$work/libvirt.json" ||
     fail "the JSON report does not name libvirt"
 nothing_provisioned "test:///default"
 
+# netns hosts are a few Linux dockerd processes: Windows hosts and a
+# hundred nodes are skipped with the reason, in every report, before
+# anything is made (root or not).
+run run --hypervisor netns scenarios/mixed-os.json scenarios/hundred-nodes.json \
+    --tap "$work/netns.tap" --junit "$work/netns.xml" --json "$work/netns.json"
+expect_code 0 "Windows hosts and a hundred nodes on netns"
+grep -q "^skip  mixed-os  .*'netns' hosts run Linux only: 2 of the 5 hosts" \
+    "$work/out" || fail "mixed-os not skipped on netns: $(cat "$work/out")"
+grep -q "^ok 2 - hundred-nodes # SKIP 'netns' runs at most 8 hosts" \
+    "$work/netns.tap" || fail "TAP: $(cat "$work/netns.tap")"
+[ "$(grep -c '<skipped message="&apos;netns&apos; ' "$work/netns.xml")" = 2 ] ||
+    fail "JUnit: $(cat "$work/netns.xml")"
+grep -qF "\"reason\": \"'netns' runs at most 8 hosts on this machine, not 100\"" \
+    "$work/netns.json" || fail "JSON: no reason for hundred-nodes"
+nothing_provisioned "Windows hosts and a hundred nodes on netns"
+
 passed=$((checks - failures < 0 ? 0 : checks - failures))
 echo "$passed passed, $failures failed"
 [ "$failures" = 0 ]
