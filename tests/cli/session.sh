@@ -174,6 +174,13 @@ local_state_is() {
 manager_ready() {
     [ "$(q "$1" info --format '{{.Swarm.ControlAvailable}}')" = "${2:-true}" ]
 }
+# NODE has role ROLE as the scheduler sees it: the role filter of node ls
+# and the scheduler's node.role constraints both read the role the swarm has
+# observed, which a demotion changes only after the node has left the raft
+# and stopped its manager (seconds later on a real swarm).
+role_is() {
+    q 0 node ls --filter "role=$2" --format '{{.Hostname}}' | grep -qx "$1"
+}
 
 # --- The session -----------------------------------------------------------
 note "versions and hosts"
@@ -238,13 +245,15 @@ note "promote and demote"
 dk 0 node promote "$NAME2"
 # A demote right after a promote fails ("can't find manager in raft
 # memberlist"), and the scheduler still sees a demoted node as a manager
-# until that node has stopped its manager: wait for both.
+# for a while after it has left the raft and stopped its manager: wait
+# for all of these.
 wait_until "$NAME2 reachable" manager_status_is "$NAME2" reachable
 wait_until "host2 runs its manager" manager_ready 2
 dk 0 node ls
 dk 0 node demote "$NAME2"
 wait_until "$NAME2 no longer a manager" manager_status_is "$NAME2" ''
 wait_until "host2 stopped its manager" manager_ready 2 false
+wait_until "$NAME2 scheduled as a worker" role_is "$NAME2" worker
 dk 0 node ls
 
 note "a stack: a global service, one on managers, one on workers"
