@@ -1,4 +1,4 @@
-/* The orchestrator and scheduler of the simulated swarm, converging at once. */
+/* The orchestrator, scheduler and updater of the simulated swarm. */
 #include "fake_swarm_int.h"
 
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #define DEFAULT_HISTORY 5
 #define SHUTDOWN_EXIT_CODE 137
+#define DEFAULT_MONITOR_NS (5 * SL_NS_PER_SEC)
 
 static fs_node *task_node(fs_cluster *cl, const fs_task *t)
 {
@@ -187,7 +188,8 @@ static void delete_task_at(fs_cluster *cl, size_t i)
     cl->raft_index++;
 }
 
-/* Replicated services: one running task per slot 1..Replicas. */
+/* Replicated services: one running task per slot 1..Replicas. Tasks of
+ * an older spec are left to the updater. */
 static void reconcile_replicated(sl_fake_swarm *fs, fs_cluster *cl,
                                  fs_service *s, int64_t now)
 {
@@ -213,16 +215,13 @@ static void reconcile_replicated(sl_fake_swarm *fs, fs_cluster *cl,
                 t->desired <= FS_T_RUNNING)
                 active = t;
         }
-        if (active && active->spec_version != s->spec_version) {
-            retire(fs, cl, active, now);
-            active = NULL;
-        }
         if (!active)
             spawn(fs, cl, s, (int)slot, NULL, now);
     }
 }
 
-/* Global services: one task on every node that may run it. */
+/* Global services: one task on every node that may run it. Tasks of an
+ * older spec are left to the updater. */
 static void reconcile_global(sl_fake_swarm *fs, fs_cluster *cl,
                              fs_service *s, int64_t now)
 {
@@ -248,7 +247,7 @@ static void reconcile_global(sl_fake_swarm *fs, fs_cluster *cl,
                 !strcmp(t->node_id, n->id) && t->desired <= FS_T_RUNNING)
                 active = t;
         }
-        if (active && (!keep || active->spec_version != s->spec_version)) {
+        if (active && !keep) {
             retire(fs, cl, active, now);
             active = NULL;
         }
@@ -372,38 +371,251 @@ static void reap(fs_cluster *cl)
     }
 }
 
-/* The updater reports an update complete once every new task runs. */
-static void finish_updates(fs_cluster *cl, int64_t now)
+/* The updater ------------------------------------------------------------- */
+
+/* The service's UpdateConfig; with none, swarmkit's defaults apply (one
+ * task at a time, no delay, a 5 s monitoring period, stop-first). */
+static json_t *update_config(const fs_service *s)
 {
+    return json_object_get(s->spec, "UpdateConfig");
+}
+
+/* How many slots the updater replaces at a time; 0 means all at once. */
+static size_t update_parallelism(const fs_service *s)
+{
+    json_t *uc = update_config(s);
+
+    if (!uc)
+        return 1;
+    return (size_t)json_integer_value(json_object_get(uc, "Parallelism"));
+}
+
+static int64_t update_delay(const fs_service *s)
+{
+    return json_integer_value(json_object_get(update_config(s), "Delay"));
+}
+
+/* How long the new tasks are watched before the update is complete. */
+static int64_t update_monitor(const fs_service *s)
+{
+    json_int_t ns = json_integer_value(json_object_get(update_config(s),
+                                                       "Monitor"));
+
+    return ns > 0 ? ns : DEFAULT_MONITOR_NS;
+}
+
+static bool start_first(const fs_service *s)
+{
+    const char *order = json_string_value(json_object_get(update_config(s),
+                                                          "Order"));
+
+    return order && !strcmp(order, "start-first");
+}
+
+static fs_task *task_by_id(fs_cluster *cl, const char *id)
+{
+    size_t i;
+
+    for (i = 0; id && i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+
+        if (!strcmp(t->id, id))
+            return t;
+    }
+    return NULL;
+}
+
+/* A task of 's' that still holds its slot (or node). */
+static bool holds_slot(const fs_task *t, const fs_service *s)
+{
+    return !strcmp(t->service_id, s->id) && t->desired <= FS_T_RUNNING;
+}
+
+/* True when the updater already waits for a new task in t's slot. */
+static bool slot_rolling(fs_cluster *cl, const fs_service *s,
+                         const fs_task *t)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(s->rolling); i++) {
+        fs_task *r = task_by_id(cl, json_string_value(json_array_get(
+                                        s->rolling, i)));
+
+        if (r && same_lineage(r, t))
+            return true;
+    }
+    return false;
+}
+
+static int cmp_lineage(const void *a, const void *b)
+{
+    const fs_task *x = *(fs_task *const *)a;
+    const fs_task *y = *(fs_task *const *)b;
+
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return strcmp(x->node_id, y->node_id);
+}
+
+/* The tasks of an older spec still to be replaced, one per slot (or
+ * node), in slot (or node ID) order; 'out' has room for every task. */
+static size_t dirty_tasks(fs_cluster *cl, const fs_service *s,
+                          fs_task **out)
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+        bool seen = false;
+
+        if (!holds_slot(t, s) || t->spec_version == s->spec_version ||
+            slot_rolling(cl, s, t))
+            continue;
+        for (j = 0; j < n && !seen; j++)
+            seen = same_lineage(out[j], t);
+        if (!seen)
+            out[n++] = t;
+    }
+    qsort(out, n, sizeof(*out), cmp_lineage);
+    return n;
+}
+
+/* Starts replacing 'old' with a task of the current spec: stop-first
+ * stops it now, start-first once the new task runs (settle_rolling). */
+static void replace(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s,
+                    fs_task *old, int64_t now)
+{
+    char node_id[FS_ID_LEN + 1];
+    int slot = old->slot;
+    fs_task *t;
+
+    snprintf(node_id, sizeof(node_id), "%s", old->node_id);
+    if (!start_first(s))
+        retire(fs, cl, old, now);
+    t = spawn(fs, cl, s, slot, slot ? NULL : node_id, now);
+    if (t)
+        json_array_append_new(s->rolling, json_string(t->id));
+}
+
+/* Forgets the new tasks that came up (start-first: stopping the tasks
+ * they replace) or were given up; once none is left, the next move comes
+ * UpdateConfig.Delay after the last of them started. */
+static void settle_rolling(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s)
+{
+    bool waited = json_array_size(s->rolling) > 0;
+    int64_t last = s->roll_at;
     size_t i, j;
+
+    for (i = json_array_size(s->rolling); i-- > 0;) {
+        fs_task *t = task_by_id(cl, json_string_value(json_array_get(
+                                        s->rolling, i)));
+
+        if (t && t->desired <= FS_T_RUNNING && t->state < FS_T_RUNNING)
+            continue;
+        if (t && t->state >= FS_T_RUNNING && t->status_ts > last)
+            last = t->status_ts;
+        for (j = 0; t && t->state == FS_T_RUNNING && start_first(s) &&
+                    j < cl->tasks.n; j++) {
+            fs_task *o = cl->tasks.v[j];
+
+            if (o != t && holds_slot(o, s) && same_lineage(o, t))
+                retire(fs, cl, o, t->status_ts);
+        }
+        json_array_remove(s->rolling, i);
+    }
+    if (waited && !json_array_size(s->rolling))
+        s->roll_at = last + update_delay(s);
+}
+
+static void start_update(fs_cluster *cl, fs_service *s, int64_t at)
+{
+    s->update_status = json_pack("{s:s, s:o, s:s}", "State", "updating",
+                                 "StartedAt", fs_time(at), "Message",
+                                 "update in progress");
+    fs_touch(cl, &s->meta, at);
+}
+
+static void complete_update(fs_cluster *cl, fs_service *s, int64_t at)
+{
+    json_t *started = json_incref(json_object_get(s->update_status,
+                                                  "StartedAt"));
+
+    json_decref(s->update_status);
+    s->update_status = json_pack("{s:s, s:o, s:o, s:s}", "State",
+                                 "completed", "StartedAt",
+                                 started ? started : fs_time(at),
+                                 "CompletedAt", fs_time(at), "Message",
+                                 "update completed");
+    s->updating = false;
+    s->monitoring = false;
+    fs_touch(cl, &s->meta, at);
+}
+
+/* One move of the updater at 'at': the next UpdateConfig.Parallelism
+ * slots, or, with none left, the monitoring period and then completion.
+ * Returns true when another move may follow.
+ * TODO: new tasks that fail do not pause the update (FailureAction),
+ * failing tasks not being simulated; rollbacks neither. */
+static bool roll_step(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s,
+                      int64_t at)
+{
+    size_t i, n, max = update_parallelism(s);
+    fs_task **dirty;
+
+    if (s->monitoring) {
+        complete_update(cl, s, at);
+        return false;
+    }
+    dirty = calloc(cl->tasks.n + 1, sizeof(*dirty));
+    if (!dirty)
+        return false;
+    n = dirty_tasks(cl, s, dirty);
+    if (n == 0 && !s->update_status) {
+        /* Nothing was out of date: the update never starts. */
+        s->updating = false;
+    } else if (n == 0) {
+        s->monitoring = true;
+        s->roll_at = at + update_monitor(s);
+    } else {
+        if (!s->update_status)
+            start_update(cl, s, at);
+        for (i = 0; i < n && (max == 0 || i < max); i++)
+            replace(fs, cl, s, dirty[i], at);
+        schedule(fs, cl, at);
+    }
+    free(dirty);
+    return s->updating;
+}
+
+/* Moves every update on as far as the clock allows; a move that came due
+ * while nobody looked happens at its own time. */
+static void roll_updates(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
+{
+    size_t i;
 
     for (i = 0; i < cl->services.n; i++) {
         fs_service *s = cl->services.v[i];
-        bool done = true;
-        json_t *started;
 
-        if (!s->updating)
-            continue;
-        for (j = 0; j < cl->tasks.n; j++) {
-            fs_task *t = cl->tasks.v[j];
-
-            if (!strcmp(t->service_id, s->id) &&
-                t->desired == FS_T_RUNNING && t->state != FS_T_RUNNING)
-                done = false;
+        while (s->updating) {
+            settle_rolling(fs, cl, s);
+            if (json_array_size(s->rolling) || s->roll_at > now ||
+                !roll_step(fs, cl, s, s->roll_at))
+                break;
         }
-        if (!done)
-            continue;
-        started = json_incref(json_object_get(s->update_status,
-                                              "StartedAt"));
-        json_decref(s->update_status);
-        s->update_status = json_pack("{s:s, s:o, s:o, s:s}", "State",
-                                     "completed", "StartedAt",
-                                     started ? started : fs_time(now),
-                                     "CompletedAt", fs_time(now), "Message",
-                                     "update completed");
-        s->updating = false;
-        fs_touch(cl, &s->meta, now);
     }
+}
+
+bool fs_updates_due(const fs_cluster *cl, int64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < cl->services.n; i++) {
+        const fs_service *s = cl->services.v[i];
+
+        if (s->updating && !json_array_size(s->rolling) && s->roll_at <= now)
+            return true;
+    }
+    return false;
 }
 
 void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl)
@@ -422,6 +634,6 @@ void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl)
             reconcile_replicated(fs, cl, s, now);
     }
     schedule(fs, cl, now);
+    roll_updates(fs, cl, now);
     reap(cl);
-    finish_updates(cl, now);
 }

@@ -15,6 +15,7 @@ void fs_service_free(fs_service *s)
     json_decref(s->prev_spec);
     json_decref(s->update_status);
     json_decref(s->endpoint);
+    json_decref(s->rolling);
     free(s);
 }
 
@@ -1030,8 +1031,10 @@ json_t *sl_fake_service_create(sl_fake_swarm *fs, int host, json_t *spec,
         goto fail;
     }
     s = calloc(1, sizeof(*s));
-    if (!s || fs_vec_push(&cl->services, s) < 0) {
-        free(s);
+    if (s)
+        s->rolling = json_array();
+    if (!s || !s->rolling || fs_vec_push(&cl->services, s) < 0) {
+        fs_service_free(s);
         fs_fail_own(err, SL_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -1164,6 +1167,7 @@ json_t *sl_fake_service_update(sl_fake_swarm *fs, int host, const char *ref,
     fs_service *s;
     json_t *next, *endpoint;
     int64_t now;
+    bool dirty;
 
     if (!cl)
         return NULL;
@@ -1181,14 +1185,19 @@ json_t *sl_fake_service_update(sl_fake_swarm *fs, int host, const char *ref,
     json_decref(s->prev_spec);
     s->prev_spec = s->spec;
     s->spec = next;
+    /* The manager forgets the last update's status; the updater sets a
+     * new one once it starts replacing tasks, and starts over when an
+     * update comes during another. */
     json_decref(s->update_status);
     s->update_status = NULL;
-    if (tasks_dirty(s->prev_spec, next)) {
+    dirty = tasks_dirty(s->prev_spec, next);
+    if (dirty)
         s->spec_version++;
+    if (dirty || s->updating) {
         s->updating = true;
-        s->update_status = json_pack("{s:s, s:o, s:s}", "State", "updating",
-                                     "StartedAt", fs_time(now), "Message",
-                                     "update in progress");
+        s->monitoring = false;
+        s->roll_at = now;
+        json_array_clear(s->rolling);
     }
     endpoint = allocate_endpoint(cl, next, s->endpoint);
     json_decref(s->endpoint);

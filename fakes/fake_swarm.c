@@ -283,7 +283,7 @@ static void tick_cluster(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
         fs_touch(cl, &n->meta, now);
         changed = true;
     }
-    if (changed)
+    if (changed || fs_updates_due(cl, now))
         fs_converge(fs, cl);
 }
 

@@ -29,8 +29,11 @@
  * a node whose host left or lost power is down at once. Some changes take
  * the time they take on a real swarm, measured on the model's clock: a
  * promoted node joins the raft a second later, a demoted one runs its
- * manager (and is scheduled as a manager) for two more seconds, and a
- * join that reaches no manager gives up after dockerd's 20 seconds.
+ * manager (and is scheduled as a manager) for two more seconds, a join
+ * that reaches no manager gives up after dockerd's 20 seconds, and a
+ * service update replaces UpdateConfig.Parallelism tasks at a time,
+ * UpdateConfig.Delay apart, and completes UpdateConfig.Monitor (5 s)
+ * after its last new task started.
  *
  * The model is not thread-safe: callers serialise access with
  * sl_fake_swarm_lock() / sl_fake_swarm_unlock().

@@ -144,7 +144,10 @@ typedef struct fs_service {
     uint64_t spec_version;     /* bumped when tasks become out of date */
     json_t *update_status;     /* or NULL */
     json_t *endpoint;          /* Endpoint as rendered */
-    bool updating;             /* an update waits for the orchestrator */
+    bool updating;             /* the updater rolls tasks to spec_version */
+    int64_t roll_at;           /* when the updater makes its next move */
+    bool monitoring;           /* every slot updated; completes at roll_at */
+    json_t *rolling;           /* IDs of the new tasks it waits for */
 } fs_service;
 
 /* A task: one replica slot or one node of a global service. */
@@ -306,8 +309,9 @@ fs_node *fs_leader(fs_cluster *cl);
 fs_cluster *fs_control(sl_fake_swarm *fs, int host, sl_error *err);
 
 /* Lets the time that passed take effect: promoted nodes become raft
- * members once their manager has started, and demoted ones are seen as
- * workers once they hold a worker certificate. */
+ * members once their manager has started, demoted ones are seen as
+ * workers once they hold a worker certificate, and service updates move
+ * on to their next tasks. */
 void fs_tick(sl_fake_swarm *fs);
 
 /* Elects a leader, refreshes node states and runs the orchestrator. */
@@ -342,8 +346,11 @@ fs_service *fs_service_lookup(fs_cluster *cl, const char *ref,
                               sl_error *err);
 void fs_service_free(fs_service *s);
 void fs_task_free(fs_task *t);
-/* Creates missing tasks, retires stale ones, places pending ones. */
+/* Creates missing tasks, retires stale ones, places pending ones and
+ * rolls services being updated on through their tasks. */
 void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl);
+/* True when the updater of a service of 'cl' has a move due by 'now'. */
+bool fs_updates_due(const fs_cluster *cl, int64_t now);
 
 /* fake_placement.c -------------------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* Tests of services and tasks in the simulated swarm. */
 #include "fake_swarm_fixture.h"
 
+#include <time.h>
+
 #define WEB_SPEC                                                             \
     "{\"Name\":\"demo_web\",\"Labels\":{\"com.docker.stack.namespace\":"     \
     "\"demo\"},\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"bb:1\","    \
@@ -421,36 +423,228 @@ static void scale_down_removes_highest_slots_first(void **state)
     json_decref(tasks);
 }
 
+/* Seconds since the epoch of an RFC 3339 time, fraction dropped. */
+static long long epoch_of(json_t *obj, const char *key)
+{
+    struct tm tm = {0};
+    const char *text = str(obj, key);
+
+    assert_non_null(text);
+    assert_int_equal(sscanf(text, "%d-%d-%dT%d:%d:%d", &tm.tm_year,
+                            &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                            &tm.tm_min, &tm.tm_sec),
+                     6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+/* Creates WEB_SPEC with 'replicas' (0: global) and the UpdateConfig in
+ * 'update_config'; returns its ID (static). */
+static const char *web_with(fx *f, int replicas, const char *update_config)
+{
+    json_t *spec = fx_json(WEB_SPEC);
+    char *text;
+    const char *id;
+
+    if (replicas)
+        set_replicas(spec, replicas);
+    else
+        make_global(spec);
+    json_object_set_new(spec, "UpdateConfig", fx_json(update_config));
+    text = json_dumps(spec, 0);
+    id = fx_service(f, 0, text);
+    free(text);
+    json_decref(spec);
+    return id;
+}
+
+/* How many tasks of 'id' meant to run are running 'image'. */
+static int running_image(fx *f, const char *id, const char *image)
+{
+    json_t *tasks = fx_tasks(f, 0, id);
+    size_t i;
+    json_t *t;
+    int n = 0;
+
+    json_array_foreach(tasks, i, t) {
+        json_t *cs = json_object_get(json_object_get(t, "Spec"),
+                                     "ContainerSpec");
+
+        n += !strcmp(fx_state(t), "running") && !strcmp(str(cs, "Image"),
+                                                        image);
+    }
+    json_decref(tasks);
+    return n;
+}
+
+/* The service's UpdateStatus.State, "" without one. */
+static const char *update_state(fx *f, const char *id)
+{
+    static char state[32];
+    json_t *svc = inspect(f, id);
+    const char *s = str(json_object_get(svc, "UpdateStatus"), "State");
+
+    snprintf(state, sizeof(state), "%s", s ? s : "");
+    json_decref(svc);
+    return state;
+}
+
+static void later(fx *f, int seconds)
+{
+    sl_clock_advance_ns(f->clock, seconds * SL_NS_PER_SEC);
+}
+
+#define ONE_BY_ONE_10S                                                       \
+    "{\"Parallelism\":1,\"Delay\":10000000000,\"FailureAction\":\"pause\","  \
+    "\"Monitor\":5000000000,\"MaxFailureRatio\":0,\"Order\":\"stop-first\"}"
+
 static void update_replaces_tasks_and_completes(void **state)
 {
     fx *f = *state;
     const char *id = fx_service(f, 0, WEB_SPEC);
-    json_t *svc, *tasks, *all, *us;
+    json_t *svc, *all, *us;
     size_t i;
     int shutdown = 0;
 
     assert_int_equal(update_service(f, id, change_image), 0);
     svc = inspect(f, id);
     us = json_object_get(svc, "UpdateStatus");
+    assert_string_equal(str(us, "State"), "updating");
+    assert_string_equal(str(us, "Message"), "update in progress");
+    assert_null(json_object_get(us, "CompletedAt"));
+    json_decref(svc);
+    assert_int_equal(running_image(f, id, "bb:2"), 2);
+    /* Done once the new tasks have run for the monitoring period (5 s). */
+    later(f, 4);
+    assert_string_equal(update_state(f, id), "updating");
+    later(f, 1);
+    svc = inspect(f, id);
+    us = json_object_get(svc, "UpdateStatus");
     assert_string_equal(str(us, "State"), "completed");
     assert_string_equal(str(us, "Message"), "update completed");
-    assert_non_null(json_object_get(us, "CompletedAt"));
-    tasks = fx_tasks(f, 0, id);
-    assert_int_equal(json_array_size(tasks), 2);
-    for (i = 0; i < 2; i++)
-        assert_string_equal(str(json_object_get(json_object_get(
-                                                    json_array_get(tasks, i),
-                                                    "Spec"),
-                                                "ContainerSpec"),
-                                "Image"),
-                            "bb:2");
+    assert_int_equal(epoch_of(us, "CompletedAt") - epoch_of(us, "StartedAt"),
+                     5);
+    assert_string_equal(str(svc, "UpdatedAt"), str(us, "CompletedAt"));
     all = sl_fake_tasks_list(f->fs, 0, NULL, &f->err);
     for (i = 0; i < json_array_size(all); i++)
         shutdown += !strcmp(fx_state(json_array_get(all, i)), "shutdown");
     assert_int_equal(shutdown, 2);
     json_decref(svc);
-    json_decref(tasks);
     json_decref(all);
+}
+
+static void update_rolls_one_task_at_a_time_after_the_delay(void **state)
+{
+    fx *f = *state;
+    const char *id = web_with(f, 4, ONE_BY_ONE_10S);
+    int step;
+
+    assert_int_equal(update_service(f, id, change_image), 0);
+    for (step = 1; step <= 4; step++) {
+        assert_int_equal(running_image(f, id, "bb:2"), step);
+        assert_int_equal(running_image(f, id, "bb:1"), 4 - step);
+        assert_string_equal(update_state(f, id), "updating");
+        later(f, 10);
+    }
+    /* The last task's delay has passed; the monitoring period has not. */
+    later(f, 4);
+    assert_string_equal(update_state(f, id), "updating");
+    later(f, 1);
+    assert_string_equal(update_state(f, id), "completed");
+}
+
+static void update_nobody_watched_ends_when_it_would_have(void **state)
+{
+    fx *f = *state;
+    const char *id = web_with(f, 4, ONE_BY_ONE_10S);
+    json_t *svc, *us;
+
+    assert_int_equal(update_service(f, id, change_image), 0);
+    later(f, 300);
+    svc = inspect(f, id);
+    us = json_object_get(svc, "UpdateStatus");
+    assert_string_equal(str(us, "State"), "completed");
+    /* 4 tasks, each followed by 10 s of delay, then 5 s of monitoring. */
+    assert_int_equal(epoch_of(us, "CompletedAt") - epoch_of(us, "StartedAt"),
+                     45);
+    assert_int_equal(running_image(f, id, "bb:2"), 4);
+    json_decref(svc);
+}
+
+static void update_parallelism_sets_the_batch_size(void **state)
+{
+    fx *f = *state;
+    const char *id = web_with(f, 4,
+                              "{\"Parallelism\":2,\"Delay\":10000000000}");
+
+    assert_int_equal(update_service(f, id, change_image), 0);
+    assert_int_equal(running_image(f, id, "bb:2"), 2);
+    assert_int_equal(running_image(f, id, "bb:1"), 2);
+    later(f, 10);
+    assert_int_equal(running_image(f, id, "bb:2"), 4);
+}
+
+static void update_of_a_global_service_rolls_node_by_node(void **state)
+{
+    fx *f = *state;
+    const char *id = web_with(f, 0, ONE_BY_ONE_10S);
+
+    assert_int_equal(update_service(f, id, change_image), 0);
+    assert_int_equal(running_image(f, id, "bb:2"), 1);
+    assert_int_equal(running_image(f, id, "bb:1"), 3);
+    later(f, 30);
+    assert_int_equal(running_image(f, id, "bb:2"), 4);
+}
+
+static void reserve_3_cpus(json_t *spec)
+{
+    json_object_set_new(json_object_get(spec, "TaskTemplate"), "Resources",
+                        fx_json("{\"Reservations\":{\"NanoCPUs\":3000000000}}"));
+}
+
+static void update_start_first_keeps_old_tasks_until_new_ones_run(
+    void **state)
+{
+    fx *f = *state;
+    const char *start_first = web_with(
+        f, 4, "{\"Parallelism\":1,\"Order\":\"start-first\"}");
+    char id[32];
+    json_t *tasks;
+
+    snprintf(id, sizeof(id), "%s", start_first);
+    assert_int_equal(update_service(f, id, reserve_3_cpus), 0);
+    later(f, 60);
+    assert_string_equal(update_state(f, id), "completed");
+    /* Every node has room for one of these tasks: the new one cannot
+     * start beside the old, so the old keeps running and the update
+     * waits. */
+    assert_int_equal(update_service(f, id, change_image), 0);
+    later(f, 60);
+    assert_int_equal(running_image(f, id, "bb:1"), 4);
+    assert_string_equal(update_state(f, id), "updating");
+    tasks = fx_tasks(f, 0, id);
+    assert_int_equal(json_array_size(tasks), 5);
+    json_decref(tasks);
+}
+
+static void update_without_task_changes_sets_no_status(void **state)
+{
+    fx *f = *state;
+    const char *id = web_with(f, 4, ONE_BY_ONE_10S);
+
+    assert_int_equal(update_service(f, id, change_image), 0);
+    /* A scale in the middle starts the update over... */
+    later(f, 10);
+    assert_int_equal(update_service(f, id, scale_to_5), 0);
+    assert_string_equal(update_state(f, id), "updating");
+    later(f, 100);
+    assert_string_equal(update_state(f, id), "completed");
+    assert_int_equal(running_image(f, id, "bb:2"), 5);
+    /* ...and one that changes no task leaves no status at all. */
+    assert_int_equal(update_service(f, id, scale_to_1), 0);
+    later(f, 100);
+    assert_string_equal(update_state(f, id), "");
 }
 
 static void up_to_date_filter_shows_only_current_tasks(void **state)
@@ -747,6 +941,23 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             scale_down_removes_highest_slots_first, setup_cluster, teardown),
+        cmocka_unit_test_setup_teardown(
+            update_rolls_one_task_at_a_time_after_the_delay, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            update_nobody_watched_ends_when_it_would_have, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            update_parallelism_sets_the_batch_size, setup_cluster, teardown),
+        cmocka_unit_test_setup_teardown(
+            update_of_a_global_service_rolls_node_by_node, setup_cluster,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            update_start_first_keeps_old_tasks_until_new_ones_run,
+            setup_cluster, teardown),
+        cmocka_unit_test_setup_teardown(
+            update_without_task_changes_sets_no_status, setup_cluster,
+            teardown),
         cmocka_unit_test_setup_teardown(update_replaces_tasks_and_completes,
                                         setup_cluster, teardown),
         cmocka_unit_test_setup_teardown(
