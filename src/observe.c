@@ -141,6 +141,16 @@ bool sl__rn_view_settled(const rn_view *v)
     return true;
 }
 
+/* Whether image reference 'has' names 'image': the same, or pinned to a
+ * digest ("web:2@sha256:..."), as a manager pins images it can resolve. */
+static bool same_image(const char *has, const char *image)
+{
+    size_t len = strlen(image);
+
+    return has && !strncmp(has, image, len) &&
+           (has[len] == '\0' || has[len] == '@');
+}
+
 /* Whether running task 't' runs with 'image' (when not NULL) and every
  * "KEY=value" of 'env'. */
 static bool task_has(const sl_docker_task *t, const char *image,
@@ -151,7 +161,7 @@ static bool task_has(const sl_docker_task *t, const char *image,
     const char *has = json_string_value(json_object_get(cs, "Image"));
     json_t *task_env = json_object_get(cs, "Env");
 
-    if (image && (!has || strcmp(has, image)))
+    if (image && !same_image(has, image))
         return false;
     for (size_t i = 0; i < n_env; i++) {
         bool found = false;

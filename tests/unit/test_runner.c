@@ -868,6 +868,34 @@ static void paused_or_rolled_back_update_stops(void **state)
     sl__rn_view_clear(&v);
 }
 
+/* A manager that can resolve an image pins it to its digest in the
+ * task: an update to "bb:2" runs "bb:2@sha256:...". */
+static void update_to_an_image_pinned_by_digest_is_done(void **state)
+{
+    static const sl_scenario_fault update_image = {
+        .path = "faults[0]", .kind = SL_FAULT_UPDATE, .service = "web",
+        .image = "bb:2"};
+    static const char *const tasks =
+        "[{\"ID\": \"k034h0xdquua8rwj2dgciaf8t\", \"ServiceID\": "
+        "\"jko4jk5b4jof3vl56p8xh367z\", \"Slot\": 1, \"NodeID\": \"" NODE0
+        "\", \"DesiredState\": \"running\", \"Status\": {\"State\": "
+        "\"running\"}, \"Spec\": {\"ContainerSpec\": {\"Image\": "
+        "\"bb:2@sha256:0123456789abcdef\"}}}]";
+    rn_update u;
+    rn_view v;
+
+    (void)state;
+    view_of(&v, REAL_NODES,
+            "[{\"ID\": \"jko4jk5b4jof3vl56p8xh367z\", \"Spec\": {\"Name\": "
+            "\"web\", \"Mode\": {\"Replicated\": {\"Replicas\": 1}}}, "
+            "\"UpdateStatus\": {\"State\": \"completed\"}}]",
+            tasks);
+    sl__rn_update_progress(&v, &update_image, &u);
+    assert_int_equal(u.updated, 1);
+    assert_int_equal(u.state, RN_UPDATE_DONE);
+    sl__rn_view_clear(&v);
+}
+
 /* On the fake, the update step ends once the swarm says it completed. */
 static void update_step_ends_when_the_swarm_completes_it(void **state)
 {
@@ -1226,6 +1254,7 @@ int main(void)
         cmocka_unit_test(update_still_rolling_on_a_real_daemon_is_not_done),
         cmocka_unit_test(update_without_status_waits_for_every_replica),
         cmocka_unit_test(paused_or_rolled_back_update_stops),
+        cmocka_unit_test(update_to_an_image_pinned_by_digest_is_done),
         cmocka_unit_test(update_step_ends_when_the_swarm_completes_it),
         cmocka_unit_test(failed_step_carries_the_http_status),
         cmocka_unit_test(interrupted_run_tears_down_and_fails),
