@@ -64,6 +64,9 @@ static void usage(FILE *out)
             "                     fake Docker daemon\n"
             "  --pool NAME        libvirt storage pool\n"
             "  --network NAME     libvirt network of the hosts\n"
+            "  --cpus N           CPUs of every host, whatever the scenario "
+            "says\n"
+            "  --memory MIB       memory of every host, the same way\n"
             "  --seed N           seed instead of the scenarios' own\n"
             "  --tap FILE         TAP report ('-': stdout)\n"
             "  --junit FILE       JUnit XML report ('-': stdout)\n"
@@ -81,7 +84,7 @@ static int fail_usage(const char *fmt, const char *arg)
 
 enum {
     OPT_JOBS = 1, OPT_KEEP, OPT_HYPERVISOR, OPT_URI, OPT_POOL, OPT_NETWORK,
-    OPT_SEED,
+    OPT_SEED, OPT_CPUS, OPT_MEMORY,
     OPT_TAP, OPT_JUNIT, OPT_JSON
 };
 
@@ -107,6 +110,8 @@ static int parse(int argc, char **argv, run_cmd *rc)
         {"pool", required_argument, NULL, OPT_POOL},
         {"network", required_argument, NULL, OPT_NETWORK},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"cpus", required_argument, NULL, OPT_CPUS},
+        {"memory", required_argument, NULL, OPT_MEMORY},
         {"tap", required_argument, NULL, OPT_TAP},
         {"junit", required_argument, NULL, OPT_JUNIT},
         {"json", required_argument, NULL, OPT_JSON},
@@ -143,6 +148,18 @@ static int parse(int argc, char **argv, run_cmd *rc)
                                   "number from 0", optarg);
             o->seed = n;
             o->seed_given = true;
+            break;
+        case OPT_CPUS:
+            if (parse_number(optarg, 1024, &n) < 0 || n == 0)
+                return fail_usage("invalid --cpus '%s': expected 1 to 1024",
+                                  optarg);
+            o->host_cpus = (int)n;
+            break;
+        case OPT_MEMORY:
+            if (parse_number(optarg, 1 << 24, &n) < 0 || n < 64)
+                return fail_usage("invalid --memory '%s': expected MiB, "
+                                  "at least 64", optarg);
+            o->host_memory_mib = (int64_t)n;
             break;
         case OPT_TAP: rc->tap = optarg; break;
         case OPT_JUNIT: rc->junit = optarg; break;

@@ -102,6 +102,9 @@ typedef struct sl_run_options {
                                   test:///default, else "default" */
     const char *network;       /* libvirt network of the hosts; NULL:
                                   the scenario's */
+    int host_cpus;             /* every host's CPUs, whatever the
+                                  scenario says; 0: the scenario's */
+    int64_t host_memory_mib;   /* the same for memory; 0: the scenario's */
     bool seed_given;           /* use 'seed' instead of the scenario's */
     uint64_t seed;
     bool keep;                 /* no teardown, temporary directory kept */

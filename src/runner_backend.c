@@ -8,6 +8,7 @@
 
 #include "guest_config.h"
 #include "hv_netns.h"
+#include "image_tar.h"
 #include "tls.h"
 
 /* 2026-01-01T00:00:00Z, where every virtual clock of a run starts. */
@@ -221,6 +222,13 @@ static int prepare_real_hosts(rn_ctx *c, sl_hv_options *opts, sl_error *err)
     free(dir);
     if (!c->guest)
         return -1;
+    /* The image the library's services run, as netns hosts hold it: no
+     * registry is reachable from the hosts. */
+    if (sl_image_busybox_tar(SL_IMAGE_BUSYBOX, &c->busybox_tar,
+                             &c->busybox_len, err) < 0)
+        return -1;
+    c->import = (sl_image_import){SL_HV_NETNS_IMAGE, NULL, c->busybox_tar,
+                                  c->busybox_len};
     opts->guest_hook = sl_guest_config_hook(c->guest);
     sl_guest_config_docker(c->guest, &c->docker);
     if (console && *console)
@@ -282,6 +290,8 @@ void sl__rn_close_backend(rn_ctx *c)
     sl_clock_free(c->clock);
     sl_guest_config_free(c->guest);
     c->guest = NULL;
+    free(c->busybox_tar);
+    c->busybox_tar = NULL;
     c->hv = NULL;
     c->pairing = NULL;
     c->clock = NULL;
@@ -364,6 +374,27 @@ static void shrink_role(sl_role_spec *r)
     r->disk_gib = RN_TEST_DISK_GIB;
 }
 
+/* Every host sized as --cpus and --memory say, for small machines. */
+static void size_role(const sl_run_options *o, sl_role_spec *r)
+{
+    if (o->host_cpus)
+        r->cpus = o->host_cpus;
+    if (o->host_memory_mib)
+        r->memory_mib = o->host_memory_mib;
+}
+
+static void size_extra(const rn_ctx *c, sl_host_extra *x)
+{
+    if (c->test_driver) {
+        x->memory_mib = RN_TEST_MEMORY_MIB;
+        x->disk_gib = RN_TEST_DISK_GIB;
+    }
+    if (c->opts->host_cpus)
+        x->cpus = c->opts->host_cpus;
+    if (c->opts->host_memory_mib)
+        x->memory_mib = c->opts->host_memory_mib;
+}
+
 int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
                          sl_host_extra **extras, sl_error *err)
 {
@@ -377,24 +408,29 @@ int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
         spec->network = c->network;
     if (c->short_timeouts || c->guest)
         spec->docker = &c->docker;
-    if (!c->test_driver)
-        return 0;
-
-    shrink_role(&spec->managers);
-    shrink_role(&spec->workers);
-    if (spec->n_extras) {
-        copy = calloc(spec->n_extras, sizeof(*copy));
-        if (!copy)
-            return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; i < spec->n_extras; i++) {
-            copy[i] = spec->extras[i];
-            copy[i].memory_mib = RN_TEST_MEMORY_MIB;
-            copy[i].disk_gib = RN_TEST_DISK_GIB;
-        }
-        spec->extras = copy;
+    if (c->guest) {
+        spec->imports = &c->import;
+        spec->n_imports = 1;
     }
-    if (!spec->image.source && !spec->image.size_gib)
-        spec->image.size_gib = 1; /* nothing boots from it there */
+    if (c->test_driver) {
+        shrink_role(&spec->managers);
+        shrink_role(&spec->workers);
+        if (!spec->image.source && !spec->image.size_gib)
+            spec->image.size_gib = 1; /* nothing boots from it there */
+    }
+    size_role(c->opts, &spec->managers);
+    size_role(c->opts, &spec->workers);
+    if (!spec->n_extras ||
+        (!c->test_driver && !c->opts->host_cpus && !c->opts->host_memory_mib))
+        return 0;
+    copy = calloc(spec->n_extras, sizeof(*copy));
+    if (!copy)
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < spec->n_extras; i++) {
+        copy[i] = spec->extras[i];
+        size_extra(c, &copy[i]);
+    }
+    spec->extras = copy;
     *extras = copy;
     return 0;
 }

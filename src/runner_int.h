@@ -11,6 +11,7 @@
 
 #include "docker_client.h"
 #include "hypervisor.h"
+#include "pipeline.h"
 #include "runner.h"
 #include "scenario.h"
 #include "state.h"
@@ -49,6 +50,9 @@ typedef struct rn_ctx {
     const char *pool;
     const char *network;       /* libvirt: the hosts' network, or NULL */
     struct sl_guest_config *guest; /* real libvirt: TLS and host files */
+    char *busybox_tar;         /* real libvirt: imported as 'import' */
+    size_t busybox_len;
+    sl_image_import import;
     bool fake;
     bool test_driver;          /* libvirt's test:// driver */
     uint64_t seed;

@@ -144,6 +144,24 @@ grep -qF "\"reason\": \"'netns' runs at most 8 hosts on this machine, not 100\""
     "$work/netns.json" || fail "JSON: no reason for hundred-nodes"
 nothing_provisioned "Windows hosts and a hundred nodes on netns"
 
+# --cpus and --memory size every host whatever the scenario says: four
+# hosts of 4 CPUs and 2 GiB do not fit a server of 4 CPUs, four of 1 CPU
+# and 512 MiB do.
+sed 's/"boot_time": "20s"}/"boot_time": "20s", "capacity": {"cpus": 4, "memory": "4G"}}/' \
+    scenarios/seed-swarm.json >"$work/small-server.json"
+grep -q '"cpus": 4, "memory": "4G"' "$work/small-server.json" ||
+    fail "cannot make a scenario with a small server"
+run run "$work/small-server.json"
+expect_code 1 "hosts bigger than the server"
+grep -q "they need 16 CPUs, 4 are free" "$work/out" ||
+    fail "no capacity refusal: $(cat "$work/out")"
+run run --cpus 1 --memory 512 "$work/small-server.json"
+expect_code 0 "hosts sized down to fit the server"
+run run --cpus 0 "$work/small-server.json"
+expect_code 2 "--cpus 0"
+grep -q "invalid --cpus '0'" "$work/err" || fail "--cpus 0: $(cat "$work/err")"
+nothing_provisioned "--cpus and --memory"
+
 passed=$((checks - failures < 0 ? 0 : checks - failures))
 echo "$passed passed, $failures failed"
 [ "$failures" = 0 ]
