@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "constraint.h"
+#include "json_build.h"
 
 #define NAMESPACE_LABEL "com.docker.stack.namespace"
 #define IMAGE_LABEL "com.docker.stack.image"
@@ -892,29 +893,6 @@ int sl__y_services(ycx *c, yaml_node_t *services)
 
 /* The spec ---------------------------------------------------------------- */
 
-/* Sets 'key' of 'obj' to 'value' (stolen); false when either is NULL. */
-static bool set(json_t *obj, const char *key, json_t *value)
-{
-    if (!obj || !value) {
-        json_decref(value);
-        return false;
-    }
-    return json_object_set_new(obj, key, value) == 0;
-}
-
-static json_t *string_array(const char *const *items, size_t n)
-{
-    json_t *arr = json_array();
-
-    for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, json_string(items[i])) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
 static json_t *attachments_json(const sl_stack_service *svc)
 {
     json_t *arr = json_array();
@@ -924,7 +902,8 @@ static json_t *attachments_json(const sl_stack_service *svc)
         json_t *one = json_pack("{s:s}", "Target", a->target);
 
         if (a->n_aliases &&
-            !set(one, "Aliases", string_array(a->aliases, a->n_aliases)))
+            !sl__set(one, "Aliases",
+                     sl__string_array(a->aliases, a->n_aliases)))
             one = NULL;
         if (!one || json_array_append_new(arr, one) < 0) {
             json_decref(arr);
@@ -939,7 +918,7 @@ static json_t *placement_json(const sl_stack_service *svc, json_t *tt)
     json_t *pl = json_object_get(tt, "Placement");
     json_t *prefs = json_array();
 
-    if (!pl && !set(tt, "Placement", json_object()))
+    if (!pl && !sl__set(tt, "Placement", json_object()))
         goto fail;
     pl = json_object_get(tt, "Placement");
     for (size_t i = 0; prefs && i < svc->n_preferences; i++) {
@@ -948,11 +927,12 @@ static json_t *placement_json(const sl_stack_service *svc, json_t *tt)
                 svc->preferences[i])) < 0)
             goto fail;
     }
-    if (svc->n_preferences && !set(pl, "Preferences", json_incref(prefs)))
+    if (svc->n_preferences &&
+        !sl__set(pl, "Preferences", json_incref(prefs)))
         goto fail;
     if (svc->max_replicas_per_node &&
-        !set(pl, "MaxReplicas",
-             json_integer((json_int_t)svc->max_replicas_per_node)))
+        !sl__set(pl, "MaxReplicas",
+                 json_integer((json_int_t)svc->max_replicas_per_node)))
         goto fail;
     json_decref(prefs);
     return pl;
@@ -962,41 +942,49 @@ fail:
     return NULL;
 }
 
+/* ContainerSpec.Labels, or NULL when one is not UTF-8. */
+static json_t *container_labels_json(const sl_stack_service *svc)
+{
+    json_t *labels = json_object();
+
+    for (size_t i = 0; labels && i < svc->n_container_labels; i++) {
+        if (!sl__set(labels, svc->container_labels[i].key,
+                     json_string(svc->container_labels[i].value))) {
+            json_decref(labels);
+            return NULL;
+        }
+    }
+    return labels;
+}
+
 json_t *sl_stack_service_spec(const sl_stack_service *svc, sl_error *err)
 {
     json_t *spec = sl_docker_service_spec_build(&svc->def, err);
     json_t *tt = json_object_get(spec, "TaskTemplate");
     json_t *cs = json_object_get(tt, "ContainerSpec");
-    json_t *labels;
 
     if (!spec)
         return NULL;
-    if (svc->n_container_labels) {
-        labels = json_object();
-        for (size_t i = 0; labels && i < svc->n_container_labels; i++) {
-            if (!set(labels, svc->container_labels[i].key,
-                     json_string(svc->container_labels[i].value)))
-                goto fail;
-        }
-        if (!set(cs, "Labels", labels))
-            goto fail;
-    }
-    if (svc->def.n_networks && !set(tt, "Networks", attachments_json(svc)))
+    if (svc->n_container_labels &&
+        !sl__set(cs, "Labels", container_labels_json(svc)))
+        goto fail;
+    if (svc->def.n_networks &&
+        !sl__set(tt, "Networks", attachments_json(svc)))
         goto fail;
     if ((svc->n_preferences || svc->max_replicas_per_node) &&
         !placement_json(svc, tt))
         goto fail;
     if (!svc->def.global && svc->replicas_given && svc->def.replicas == 0 &&
-        !set(spec, "Mode", json_pack("{s:{s:i}}", "Replicated", "Replicas",
-                                     0)))
+        !sl__set(spec, "Mode", json_pack("{s:{s:i}}", "Replicated",
+                                         "Replicas", 0)))
         goto fail;
     if (svc->endpoint_mode) {
         json_t *ep = json_object_get(spec, "EndpointSpec");
 
-        if (!ep && !set(spec, "EndpointSpec", json_object()))
+        if (!ep && !sl__set(spec, "EndpointSpec", json_object()))
             goto fail;
-        if (!set(json_object_get(spec, "EndpointSpec"), "Mode",
-                 json_string(svc->endpoint_mode)))
+        if (!sl__set(json_object_get(spec, "EndpointSpec"), "Mode",
+                     json_string(svc->endpoint_mode)))
             goto fail;
     }
     return spec;

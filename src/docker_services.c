@@ -6,34 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_build.h"
+
 static int nomem(sl_error *err)
 {
     return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-}
-
-/* A new JSON array of 'n' strings, or NULL when one is NULL or not UTF-8. */
-static json_t *string_array(const char *const *items, size_t n)
-{
-    json_t *arr = json_array();
-
-    for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, json_string(items[i])) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-/* Sets 'key' of 'obj' to 'value', which is stolen even on failure; false
- * when either is NULL. */
-static bool set(json_t *obj, const char *key, json_t *value)
-{
-    if (!obj || !value) {
-        json_decref(value);
-        return false;
-    }
-    return json_object_set_new(obj, key, value) == 0;
 }
 
 /* The spec builder -------------------------------------------------------- */
@@ -42,9 +19,9 @@ static json_t *resources_json(int64_t nano_cpus, int64_t memory)
 {
     json_t *r = json_object();
 
-    if (nano_cpus && !set(r, "NanoCPUs", json_integer(nano_cpus)))
+    if (nano_cpus && !sl__set(r, "NanoCPUs", json_integer(nano_cpus)))
         goto fail;
-    if (memory && !set(r, "MemoryBytes", json_integer(memory)))
+    if (memory && !sl__set(r, "MemoryBytes", json_integer(memory)))
         goto fail;
     return r;
 
@@ -59,36 +36,40 @@ static json_t *task_template(const sl_docker_service_def *def)
     json_t *cs = json_object();
     json_t *res = json_object();
     json_t *nets = json_array();
-    bool ok = set(tt, "ContainerSpec", cs);
+    bool ok = sl__set(tt, "ContainerSpec", cs);
 
-    if (!set(tt, "Resources", res) || !ok)
+    if (!sl__set(tt, "Resources", res) || !ok)
         goto fail;
-    if (!set(cs, "Image", json_string(def->image)))
+    if (!sl__set(cs, "Image", json_string(def->image)))
         goto fail;
     if (def->n_command &&
-        !set(cs, "Args", string_array(def->command, def->n_command)))
+        !sl__set(cs, "Args",
+                 sl__string_array(def->command, def->n_command)))
         goto fail;
-    if (def->n_env && !set(cs, "Env", string_array(def->env, def->n_env)))
+    if (def->n_env &&
+        !sl__set(cs, "Env", sl__string_array(def->env, def->n_env)))
         goto fail;
     if ((def->limit_nano_cpus || def->limit_memory_bytes) &&
-        !set(res, "Limits", resources_json(def->limit_nano_cpus,
-                                           def->limit_memory_bytes)))
+        !sl__set(res, "Limits", resources_json(def->limit_nano_cpus,
+                                               def->limit_memory_bytes)))
         goto fail;
     if ((def->reserve_nano_cpus || def->reserve_memory_bytes) &&
-        !set(res, "Reservations", resources_json(def->reserve_nano_cpus,
-                                                 def->reserve_memory_bytes)))
+        !sl__set(res, "Reservations",
+                 resources_json(def->reserve_nano_cpus,
+                                def->reserve_memory_bytes)))
         goto fail;
     if (def->n_constraints &&
-        !set(tt, "Placement",
-             json_pack("{s:o}", "Constraints",
-                       string_array(def->constraints, def->n_constraints))))
+        !sl__set(tt, "Placement",
+                 json_pack("{s:o}", "Constraints",
+                           sl__string_array(def->constraints,
+                                            def->n_constraints))))
         goto fail;
     for (size_t i = 0; nets && i < def->n_networks; i++) {
         if (json_array_append_new(nets, json_pack("{s:s}", "Target",
                                                   def->networks[i])) < 0)
             goto fail;
     }
-    if (def->n_networks && !set(tt, "Networks", json_incref(nets)))
+    if (def->n_networks && !sl__set(tt, "Networks", json_incref(nets)))
         goto fail;
     json_decref(nets);
     return tt;
@@ -109,11 +90,11 @@ static json_t *endpoint_spec(const sl_docker_service_def *def)
                                  p->protocol ? p->protocol : "tcp",
                                  "TargetPort", (int)p->target);
         bool ok = !p->published ||
-                  set(port, "PublishedPort", json_integer(p->published));
+                  sl__set(port, "PublishedPort", json_integer(p->published));
 
-        ok = set(port, "PublishMode",
-                 json_string(p->publish_mode ? p->publish_mode
-                                             : "ingress")) && ok;
+        ok = sl__set(port, "PublishMode",
+                     json_string(p->publish_mode ? p->publish_mode
+                                                 : "ingress")) && ok;
         if (!ok)
             json_decref(port);
         if (!ok || json_array_append_new(ports, port) < 0) {
@@ -145,19 +126,19 @@ json_t *sl_docker_service_spec_build(const sl_docker_service_def *def,
     }
 
     spec = json_object();
-    if (!set(spec, "Name", json_string(def->name)) ||
-        !set(spec, "Labels", sl__docker_labels_json(def->labels,
-                                                    def->n_labels)) ||
-        !set(spec, "TaskTemplate", task_template(def)))
+    if (!sl__set(spec, "Name", json_string(def->name)) ||
+        !sl__set(spec, "Labels", sl__docker_labels_json(def->labels,
+                                                        def->n_labels)) ||
+        !sl__set(spec, "TaskTemplate", task_template(def)))
         goto fail;
     if (def->global)
         mode = json_pack("{s:{}}", "Global");
     else
         mode = json_pack("{s:{s:I}}", "Replicated", "Replicas",
                          (json_int_t)(def->replicas ? def->replicas : 1));
-    if (!set(spec, "Mode", mode))
+    if (!sl__set(spec, "Mode", mode))
         goto fail;
-    if (def->n_ports && !set(spec, "EndpointSpec", endpoint_spec(def)))
+    if (def->n_ports && !sl__set(spec, "EndpointSpec", endpoint_spec(def)))
         goto fail;
     return spec;
 
@@ -253,8 +234,8 @@ int sl_docker_service_scale(sl_docker_client *c, const char *ref,
     }
     spec = json_deep_copy(svc->spec);
     if (!spec ||
-        !set(spec, "Mode", json_pack("{s:{s:I}}", "Replicated", "Replicas",
-                                     (json_int_t)replicas))) {
+        !sl__set(spec, "Mode", json_pack("{s:{s:I}}", "Replicated",
+                                         "Replicas", (json_int_t)replicas))) {
         nomem(err);
         goto cleanup;
     }
@@ -308,7 +289,7 @@ char *sl_docker_network_create(sl_docker_client *c,
                      "Attachable", def->attachable, "Labels",
                      sl__docker_labels_json(def->labels, def->n_labels));
     if (body && def->driver &&
-        !set(body, "Driver", json_string(def->driver))) {
+        !sl__set(body, "Driver", json_string(def->driver))) {
         json_decref(body);
         body = NULL;
     }

@@ -335,6 +335,24 @@ static void compose_zero_replicas_reach_the_spec(void **state)
     sl_stack_free(st);
 }
 
+static void compose_label_not_utf8_fails_to_encode(void **state)
+{
+    static const sl_docker_label labels[] = {{"tier", "web"},
+                                             {"owner", "caf\xe9"}};
+    sl_stack_service svc = {0};
+    sl_error err = {0};
+
+    (void)state;
+    svc.def.name = "demo_web";
+    svc.def.image = "bb:1";
+    svc.container_labels = labels;
+    svc.n_container_labels = 2;
+    assert_null(sl_stack_service_spec(&svc, &err));
+    assert_string_equal(err.message, "cannot encode service 'demo_web': a "
+                                     "string is missing or not utf-8");
+    sl_error_clear(&err);
+}
+
 static void compose_preferences_and_limits_reach_the_spec(void **state)
 {
     sl_stack *st = load_ok("services:\n"
@@ -661,6 +679,7 @@ int main(void)
         cmocka_unit_test(compose_merge_keys_and_anchors_are_expanded),
         cmocka_unit_test(compose_variables_come_from_the_options_only),
         cmocka_unit_test(compose_zero_replicas_reach_the_spec),
+        cmocka_unit_test(compose_label_not_utf8_fails_to_encode),
         cmocka_unit_test(compose_preferences_and_limits_reach_the_spec),
         cmocka_unit_test(
             compose_unknown_key_is_reported_with_line_and_column),
