@@ -66,8 +66,9 @@ report() {
     [ "$rc" -le 1 ] && [ -s "$out" ]
 }
 
-# Stops the runner if it still runs and destroys the hosts its state files
-# record; those files do not say which hypervisor they are of.
+# Stops the runner if it still runs (on SIGTERM it tears down what it made)
+# and destroys what its state files still record; they name the
+# hypervisor and URI but not the pool, so the options go along.
 report_cleanup() {
     local st i
 
