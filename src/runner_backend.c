@@ -17,6 +17,10 @@
  * driver's machine is small (3 GiB, a 100 GiB pool). */
 #define RN_TEST_MEMORY_MIB 16
 #define RN_TEST_DISK_GIB 1
+/* The least a real VM's boot, address and Docker waits may take: a
+ * scenario's limits are written for the fake, and four QEMU (TCG) guests
+ * booting at once on two cores took 60-110 s to answer here. */
+#define RN_REAL_VM_WAIT_NS (300 * SL_NS_PER_SEC)
 /* netns hosts are real dockerd and containerd processes on this machine
  * (a dockerd alone holds about 90 MiB, and the swarm's forming and
  * scheduling keep them all busy): the backend is for a few hosts, as
@@ -409,8 +413,15 @@ int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
     if (c->short_timeouts || c->guest)
         spec->docker = &c->docker;
     if (c->guest) {
+        int64_t *waits[] = {&spec->boot_timeout_ns,
+                            &spec->address_timeout_ns,
+                            &spec->docker_timeout_ns};
+
         spec->imports = &c->import;
         spec->n_imports = 1;
+        for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+            if (*waits[i] < RN_REAL_VM_WAIT_NS)
+                *waits[i] = RN_REAL_VM_WAIT_NS;
     }
     if (c->test_driver) {
         shrink_role(&spec->managers);
