@@ -1261,20 +1261,24 @@ cleanup:
     return rc;
 }
 
-/* The empty config disk of a host booted from a kernel; filled before
- * each start. */
-static virStorageVolPtr lv_make_config_volume(lv_backend *lv,
-                                              const lv_create_ctx *c,
-                                              sl_error *err)
+/* An empty, sparse volume 'name' of 'bytes' in the host's pool, the
+ * host's disk called 'what' in errors. */
+static virStorageVolPtr lv_make_host_volume(lv_backend *lv,
+                                            const lv_create_ctx *c,
+                                            const char *name,
+                                            unsigned long long bytes,
+                                            const char *format,
+                                            const char *what, sl_error *err)
 {
     virStorageVolPtr vol;
     lv_buf xml = {0};
 
     lv_buf_addf(&xml, "<volume><name>");
-    lv_buf_add_text(&xml, c->volume);
-    lv_buf_addf(&xml, "</name><capacity unit='bytes'>%d</capacity>"
-                "<target><format type='raw'/></target></volume>",
-                LV_CONFIG_BYTES);
+    lv_buf_add_text(&xml, name);
+    lv_buf_addf(&xml, "</name><capacity unit='bytes'>%llu</capacity>"
+                "<allocation unit='bytes'>0</allocation>"
+                "<target><format type='%s'/></target></volume>", bytes,
+                format);
     if (xml.failed) {
         free(xml.s);
         sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'", c->spec->name);
@@ -1283,38 +1287,9 @@ static virStorageVolPtr lv_make_config_volume(lv_backend *lv,
     vol = virStorageVolCreateXML(c->pool, xml.s, 0);
     free(xml.s);
     if (!vol)
-        lv_fail(lv, err, SL_OK, "cannot make the config disk of '%s'",
+        lv_fail(lv, err, SL_OK, "cannot make the %s disk of '%s'", what,
                 c->spec->name);
     return vol;
-}
-
-/* The empty data disk of a host booted from a kernel: a sparse qcow2 of
- * disk_gib that the guest formats on its first boot and mounts as
- * Docker's data root, so images and containers outlive a power cycle. */
-static int lv_make_data_volume(lv_backend *lv, const lv_create_ctx *c,
-                               sl_error *err)
-{
-    virStorageVolPtr vol;
-    lv_buf xml = {0};
-
-    lv_buf_addf(&xml, "<volume><name>");
-    lv_buf_add_text(&xml, c->data_volume);
-    lv_buf_addf(&xml, "</name><capacity unit='bytes'>%llu</capacity>"
-                "<allocation unit='bytes'>0</allocation>"
-                "<target><format type='qcow2'/></target></volume>",
-                (unsigned long long)c->capacity);
-    if (xml.failed) {
-        free(xml.s);
-        return sl_error_set(err, SL_ERR_NOMEM, "cannot create '%s'",
-                            c->spec->name);
-    }
-    vol = virStorageVolCreateXML(c->pool, xml.s, 0);
-    free(xml.s);
-    if (!vol)
-        return lv_fail(lv, err, SL_OK, "cannot make the data disk of '%s'",
-                       c->spec->name);
-    virStorageVolFree(vol);
-    return 0;
 }
 
 static int lv_delete_volume(lv_backend *lv, const char *pool_name,
@@ -1344,12 +1319,20 @@ static virStorageVolPtr lv_create_kernel_host(lv_backend *lv,
     pthread_mutex_unlock(&lv->lock);
     if (rc < 0)
         return NULL;
-    if (lv_make_data_volume(lv, c, err) < 0) {
+    /* The data disk: the guest formats it on its first boot and mounts it
+     * as Docker's data root, so images and containers outlive a power
+     * cycle. */
+    vol = lv_make_host_volume(lv, c, c->data_volume, c->capacity, "qcow2",
+                              "data", err);
+    if (!vol) {
         c->data_volume[0] = '\0';
         lv_undo_kernel_host(lv, c);
         return NULL;
     }
-    vol = lv_make_config_volume(lv, c, err);
+    virStorageVolFree(vol);
+    /* The config disk, written before each start. */
+    vol = lv_make_host_volume(lv, c, c->volume, LV_CONFIG_BYTES, "raw",
+                              "config", err);
     if (!vol)
         lv_undo_kernel_host(lv, c);
     return vol;
