@@ -60,6 +60,7 @@ const char *sl_errcode_name(sl_errcode code)
     case SL_ERR_UNSUPPORTED: return "unsupported";
     case SL_ERR_CAPACITY: return "capacity";
     case SL_ERR_INTERNAL: return "internal";
+    case SL_ERR_CANCELLED: return "cancelled";
     }
     return "unknown";
 }

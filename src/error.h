@@ -17,7 +17,8 @@ typedef enum sl_errcode {
     SL_ERR_CONFLICT,    /* the object exists already or is in the way */
     SL_ERR_UNSUPPORTED, /* the peer or this build cannot do that */
     SL_ERR_CAPACITY,    /* not enough resources for the request */
-    SL_ERR_INTERNAL     /* a bug in swarmlab */
+    SL_ERR_INTERNAL,    /* a bug in swarmlab */
+    SL_ERR_CANCELLED    /* asked to stop (a signal) before it was done */
 } sl_errcode;
 
 /*

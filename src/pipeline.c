@@ -235,7 +235,8 @@ static int boot(run_ctx *r, sl_host_plan *h, sl_error *err)
                  : sl_hv_host_start(r->hv, h->name, err)) == 0 &&
             sl_hv_host_wait_booted(r->hv, h->name, timeout, err) == 0)
             return 0;
-        if (err->code != SL_ERR_API || attempt >= retries)
+        if (err->code != SL_ERR_API || attempt >= retries ||
+            sl_cancel_check(r->spec->cancel, err) < 0)
             return -1;
         report(r->spec, r->hv, h->name, "retrying", err->message);
         if (sl_hv_host_stop(r->hv, h->name, 0, err) < 0)
@@ -257,6 +258,7 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
     char limit_text[32];
     int rc = -1;
 
+    b.cancel = r->spec->cancel;
     if (r->spec->docker)
         cfg = *r->spec->docker;
     cfg.host = h->endpoint;
@@ -276,7 +278,7 @@ static int wait_docker(run_ctx *r, sl_host_plan *h, sl_error *err)
     if (rc == 0) {
         sl_hv_notify(r->hv, h->name, SL_HV_PHASE_DOCKER_ANSWERING,
                      ping.api_version);
-    } else {
+    } else if (sl_cancel_check(r->spec->cancel, err) == 0) {
         char cause[sizeof(err->message)];
 
         snprintf(cause, sizeof(cause), "%s", err->message);
@@ -379,6 +381,10 @@ static int import_images(run_ctx *r, sl_host_plan *h, sl_error *err)
         const import_data *d = &r->imports[i];
         char *id;
 
+        if (sl_cancel_check(r->spec->cancel, err) < 0) {
+            rc = -1;
+            break;
+        }
         report(r->spec, r->hv, h->name, "importing", d->ref);
         id = sl_docker_image_import(c, d->ref, d->tar, d->len, err);
         if (!id)
@@ -430,7 +436,10 @@ static int check_capacity(run_ctx *r, size_t n, sl_error *err)
  * is named already. Returns -1. */
 static int host_failed(run_ctx *r, const sl_host_plan *h, sl_error *err)
 {
-    report(r->spec, r->hv, h->name, "failed", err->message);
+    if (err->code == SL_ERR_CANCELLED)
+        report(r->spec, r->hv, h->name, "cancelled", NULL);
+    else
+        report(r->spec, r->hv, h->name, "failed", err->message);
     if (!err->where[0])
         sl_error_where(err, "%s", h->name);
     return -1;
@@ -440,7 +449,8 @@ static int create_step(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
 
-    if (ensure_created(r, i, err) == 0)
+    if (sl_cancel_check(r->spec->cancel, err) == 0 &&
+        ensure_created(r, i, err) == 0)
         return 0;
     return host_failed(r, &r->hosts[i], err);
 }
@@ -450,7 +460,8 @@ static int start_step(void *ctx, size_t i, sl_error *err)
 {
     run_ctx *r = ctx;
 
-    if (sl_hv_host_start(r->hv, r->hosts[i].name, err) == 0)
+    if (sl_cancel_check(r->spec->cancel, err) == 0 &&
+        sl_hv_host_start(r->hv, r->hosts[i].name, err) == 0)
         return 0;
     return host_failed(r, &r->hosts[i], err);
 }
@@ -464,14 +475,18 @@ static int bring_up(void *ctx, size_t i, sl_error *err)
     int64_t addr_timeout = or_default(r->spec->address_timeout_ns,
                                       DEFAULT_ADDRESS_TIMEOUT_NS);
 
-    if (boot(r, h, err) < 0)
+    /* TODO: the hypervisor's own waits (boot, address) run to their end
+     * once begun; the cancel flag is seen before and after them. */
+    if (sl_cancel_check(r->spec->cancel, err) < 0 || boot(r, h, err) < 0)
         goto fail;
-    if (sl_hv_host_address(r->hv, h->name, addr_timeout, h->address,
+    if (sl_cancel_check(r->spec->cancel, err) < 0 ||
+        sl_hv_host_address(r->hv, h->name, addr_timeout, h->address,
                            sizeof(h->address), err) < 0 ||
         record(r, h, json_pack("{s:s, s:s}", "phase", "booted", "address",
                                h->address), err) < 0)
         goto fail;
-    if (sl_hv_host_docker_endpoint(r->hv, h->name, h->endpoint,
+    if (sl_cancel_check(r->spec->cancel, err) < 0 ||
+        sl_hv_host_docker_endpoint(r->hv, h->name, h->endpoint,
                                    sizeof(h->endpoint), err) < 0 ||
         wait_docker(r, h, err) < 0)
         goto fail;
@@ -499,6 +514,15 @@ static void roll_back(run_ctx *r, size_t n)
             ignored.code == SL_ERR_NOT_FOUND)
             sl_state_remove_host(r->st, r->hosts[i].name, &ignored);
     }
+}
+
+/* A build that failed once asked to stop was cancelled, whatever step
+ * noticed first: a wait cut short ends as a timeout would. */
+static void cancelled(const sl_pipeline_spec *spec, sl_error *err)
+{
+    if (sl_cancelled(spec->cancel) && err->code != SL_ERR_CANCELLED)
+        sl_error_set(err, SL_ERR_CANCELLED,
+                     "cancelled: the build was asked to stop");
 }
 
 static char *prepare_image(sl_hypervisor *hv, const sl_pipeline_spec *spec,
@@ -578,6 +602,7 @@ static int form(run_ctx *r, size_t n, sl_swarm_summary *summary,
     opts.docker = r->spec->docker;
     opts.progress = forward_progress;
     opts.progress_data = (void *)r->spec;
+    opts.cancel = r->spec->cancel;
     rc = sl_swarm_form(members, n, &opts, summary, err);
     free(members);
     return rc;
@@ -607,7 +632,9 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
         sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         goto cleanup;
     }
-    image = prepare_image(hv, spec, err);
+    image = sl_cancel_check(spec->cancel, err) == 0
+                ? prepare_image(hv, spec, err)
+                : NULL;
     if (!image)
         goto cleanup;
     r.image = image;
@@ -615,6 +642,7 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
         goto cleanup;
 
     if (run_hosts(&r, n, err) < 0 || form(&r, n, &s, err) < 0) {
+        cancelled(spec, err);
         if (!spec->keep_on_failure)
             roll_back(&r, n);
         goto cleanup;
@@ -657,11 +685,15 @@ int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
     r.imports = imports_load(spec, err);
     if (!r.imports)
         return -1;
-    image = prepare_image(hv, spec, err);
+    image = sl_cancel_check(spec->cancel, err) == 0
+                ? prepare_image(hv, spec, err)
+                : NULL;
     if (!image)
         goto cleanup;
     r.image = image;
     rc = run_hosts(&r, 1, err);
+    if (rc < 0)
+        cancelled(spec, err);
     if (rc < 0 && !spec->keep_on_failure)
         roll_back(&r, 1);
 

@@ -2,6 +2,7 @@
 #ifndef SL_PIPELINE_H
 #define SL_PIPELINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,11 @@ typedef struct sl_pipeline_spec {
                                        before the swarm forms */
     size_t n_imports;
     bool keep_on_failure;           /* leave a failed build for inspection */
+    /* Set (by a signal handler, or by 'progress') to stop the build; NULL:
+     * nothing does. Seen before each step of each host and of the swarm's
+     * formation, and in the back-off waits; the build then fails with
+     * SL_ERR_CANCELLED and is undone as any failed one. */
+    volatile sig_atomic_t *cancel;
     const sl_docker_config *docker; /* TLS and time limits, or NULL */
     sl_progress_fn progress;
     void *progress_data;
@@ -116,7 +122,8 @@ int sl_pipeline_check_imports(const sl_pipeline_spec *spec, sl_error *err);
  * finishes the job. On failure, what this call made is destroyed again
  * (unless spec->keep_on_failure) and forgotten in 'st'. Fills 'summary'
  * (may be NULL), and 'plan' with the hosts when not NULL (the caller
- * frees *plan).
+ * frees *plan). Stopped through spec->cancel, it fails with
+ * SL_ERR_CANCELLED whatever step was under way.
  */
 int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
                              const sl_pipeline_spec *spec,
@@ -124,7 +131,7 @@ int sl_pipeline_swarm_create(sl_hypervisor *hv, sl_state *st,
                              size_t *plan_count, sl_error *err);
 
 /* Makes one Docker host (no swarm): create, boot, address, Docker API,
- * imports. */
+ * imports; undone on failure and on spec->cancel as a swarm is. */
 int sl_pipeline_host_create(sl_hypervisor *hv, sl_state *st,
                             const sl_pipeline_spec *spec, sl_host_plan *host,
                             sl_error *err);

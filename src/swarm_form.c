@@ -51,8 +51,11 @@ static sl_backoff retry_start(const sl_swarm_form_opts *o)
     int64_t limit = o->join_timeout_ns ? o->join_timeout_ns
                                        : DEFAULT_JOIN_TIMEOUT_NS;
 
-    return sl_backoff_start(o->clock, limit, FIRST_BACKOFF_NS,
-                            MAX_BACKOFF_NS);
+    sl_backoff b = sl_backoff_start(o->clock, limit, FIRST_BACKOFF_NS,
+                                    MAX_BACKOFF_NS);
+
+    b.cancel = o->cancel;
+    return b;
 }
 
 /* Failures worth another try: the daemon not reachable yet, or slow. */
@@ -90,6 +93,8 @@ static int join_one(join_ctx *j, const sl_swarm_member *m, sl_error *err)
     int rc = -1;
     int in;
 
+    if (sl_cancel_check(o->cancel, err) < 0)
+        return -1;
     c = client_for(o, m, err);
     if (!c)
         return -1;
@@ -192,7 +197,8 @@ static int apply_labels(const sl_swarm_form_opts *o,
 
         if (m->n_labels == 0)
             continue;
-        if (label_one(o, m, c, err) < 0) {
+        if (sl_cancel_check(o->cancel, err) < 0 ||
+            label_one(o, m, c, err) < 0) {
             sl_error_where(err, "%s", m->name);
             return -1;
         }
@@ -367,6 +373,8 @@ int sl_swarm_form(const sl_swarm_member *members, size_t n,
         goto cleanup;
     }
 
+    if (sl_cancel_check(opts->cancel, err) < 0)
+        goto cleanup;
     first = client_for(opts, &members[leader_idx], err);
     if (!first || init_first(opts, &members[leader_idx], first, err) < 0)
         goto cleanup;
@@ -404,7 +412,8 @@ int sl_swarm_form(const sl_swarm_member *members, size_t n,
     if (apply_labels(opts, members, n, first, err) < 0)
         goto cleanup;
     report(opts, NULL, "verifying", NULL);
-    if (verify_until_settled(members, n, members[leader_idx].docker_host,
+    if (sl_cancel_check(opts->cancel, err) < 0 ||
+        verify_until_settled(members, n, members[leader_idx].docker_host,
                              opts, summary, err) < 0)
         goto cleanup;
     if (summary)
@@ -414,6 +423,8 @@ int sl_swarm_form(const sl_swarm_member *members, size_t n,
     rc = 0;
 
 cleanup:
+    if (rc < 0)
+        sl_cancel_check(opts->cancel, err); /* whatever failed on the way */
     sl_docker_client_free(first);
     free_secret(worker_token);
     free_secret(manager_token);

@@ -2,6 +2,7 @@
 #ifndef SL_SWARM_FORM_H
 #define SL_SWARM_FORM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ typedef struct sl_swarm_form_opts {
                                        taken from each member; may be NULL */
     sl_progress_fn progress;  /* may be NULL */
     void *progress_data;
+    /* When not NULL and set, no further step is taken and the back-off
+     * waits end: the formation fails with SL_ERR_CANCELLED. */
+    volatile sig_atomic_t *cancel;
 } sl_swarm_form_opts;
 
 /* What the swarm looks like once formed. */

@@ -1,6 +1,7 @@
 /* Tests of the provisioning pipeline on the fake hypervisor and fake daemons. */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,155 @@ static void missing_tarball_is_refused_before_anything_is_made(void **state)
     assert_int_equal(hypervisor_hosts(f), 0);
 }
 
+/* Cancelling -------------------------------------------------------------- */
+
+/* Counts the hosts made and asks the build to stop once 'after' of them
+ * exist, as a signal handler would. */
+typedef struct canceller {
+    volatile sig_atomic_t flag;
+    int created;
+    int after;
+} canceller;
+
+static void cancel_after_creations(const sl_hv_event *ev, void *data)
+{
+    canceller *c = data;
+
+    if (ev->phase == SL_HV_PHASE_CREATED && ++c->created == c->after)
+        c->flag = 1;
+}
+
+/* Reopens the fixture's hypervisor with 'c' watching its events. */
+static void watch_creations(fixture *f, canceller *c)
+{
+    static const sl_fake_hv_config server = {.cpus = 512,
+                                             .memory_mib = 1 << 20};
+    sl_hv_options opts = {0};
+    sl_error err;
+
+    sl_hypervisor_close(f->hv);
+    opts.seed = 7;
+    opts.fake = &server;
+    opts.on_event = cancel_after_creations;
+    opts.event_data = c;
+    f->hv = sl_hypervisor_open("fake", &opts, &err);
+    assert_non_null(f->hv);
+}
+
+static void cancel_after_the_first_host_is_made_leaves_nothing(void **st)
+{
+    fixture *f = *st;
+    sl_pipeline_spec spec = shape(1, 3);
+    canceller c = {0, 0, 1};
+    sl_error err;
+
+    watch_creations(f, &c);
+    spec.cancel = &c.flag;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CANCELLED);
+    assert_int_equal(c.created, 1); /* no host is begun once asked */
+    assert_int_equal(hypervisor_hosts(f), 0);
+    assert_int_equal(recorded_hosts(f), 0);
+}
+
+static void sequential_build_cancelled_after_one_host_leaves_nothing(void **st)
+{
+    fixture *f = *st;
+    sl_pipeline_spec spec = shape(1, 3);
+    canceller c = {0, 0, 1};
+    sl_error err;
+
+    watch_creations(f, &c);
+    spec.cancel = &c.flag;
+    spec.parallel = 1;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CANCELLED);
+    assert_int_equal(c.created, 1);
+    assert_int_equal(hypervisor_hosts(f), 0);
+    assert_int_equal(recorded_hosts(f), 0);
+}
+
+static void cancelled_build_is_kept_when_asked(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    canceller c = {0, 0, 2};
+    sl_error err;
+
+    watch_creations(f, &c);
+    spec.cancel = &c.flag;
+    spec.keep_on_failure = true;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CANCELLED);
+    assert_int_equal(hypervisor_hosts(f), 2);
+    assert_int_equal(recorded_hosts(f), 2);
+}
+
+/* Asks to stop when the first worker starts joining the swarm. */
+static void cancel_on_join(const sl_progress *p, void *data)
+{
+    if (!strcmp(p->phase, "joining"))
+        *(volatile sig_atomic_t *)data = 1;
+}
+
+static void cancel_while_the_swarm_forms_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    volatile sig_atomic_t flag = 0;
+    sl_error err;
+
+    spec.cancel = &flag;
+    spec.progress = cancel_on_join;
+    spec.progress_data = (void *)&flag;
+    assert_int_equal(sl_pipeline_swarm_create(f->hv, f->st, &spec, NULL,
+                                              NULL, NULL, &err), -1);
+    assert_int_equal(err.code, SL_ERR_CANCELLED);
+    assert_int_equal(hypervisor_hosts(f), 0);
+    assert_int_equal(recorded_hosts(f), 0);
+}
+
+static void host_create_cancelled_before_it_begins_makes_nothing(void **st)
+{
+    fixture *f = *st;
+    sl_pipeline_spec spec = {0};
+    volatile sig_atomic_t flag = SIGINT;
+    sl_host_plan host;
+    sl_error err;
+
+    memset(&host, 0, sizeof(host));
+    snprintf(host.name, sizeof(host.name), "lone");
+    host.manager = true;
+    host.cpus = 1;
+    host.memory_mib = 512;
+    host.disk_gib = 1;
+    host.os = "linux";
+    spec.cancel = &flag;
+    assert_int_equal(sl_pipeline_host_create(f->hv, f->st, &spec, &host,
+                                             &err), -1);
+    assert_int_equal(err.code, SL_ERR_CANCELLED);
+    assert_int_equal(hypervisor_hosts(f), 0);
+    assert_int_equal(recorded_hosts(f), 0);
+}
+
+static void flag_left_unset_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    sl_pipeline_spec spec = shape(1, 3);
+    volatile sig_atomic_t flag = 0;
+    sl_swarm_summary s;
+    sl_error err;
+
+    spec.cancel = &flag;
+    if (sl_pipeline_swarm_create(f->hv, f->st, &spec, &s, NULL, NULL,
+                                 &err) < 0)
+        fail_msg("swarm create failed: %s", err.message);
+    assert_int_equal(s.ready, 4);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -496,6 +646,12 @@ int main(void)
         T(image_from_a_file_reaches_a_single_host),
         T(refused_import_rolls_back_everything),
         T(missing_tarball_is_refused_before_anything_is_made),
+        T(cancel_after_the_first_host_is_made_leaves_nothing),
+        T(sequential_build_cancelled_after_one_host_leaves_nothing),
+        T(cancelled_build_is_kept_when_asked),
+        T(cancel_while_the_swarm_forms_leaves_nothing),
+        T(host_create_cancelled_before_it_begins_makes_nothing),
+        T(flag_left_unset_changes_nothing),
         cmocka_unit_test(
             same_seed_gives_same_node_ids_despite_parallel_joins),
     };
