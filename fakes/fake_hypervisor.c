@@ -926,6 +926,54 @@ static int fk_capacity(sl_hypervisor *hv, sl_hv_capacity *free_out,
     return 0;
 }
 
+/* The network is the simulated swarm's: its hosts' sides. */
+static int fk_partition(sl_hypervisor *hv, const char *const *hosts,
+                        const int *sides, size_t n, sl_error *err)
+{
+    fk_backend *fk = fk_get(hv);
+    int count, *by_host = NULL;
+    size_t i;
+    int rc = -1;
+
+    pthread_mutex_lock(&fk->lock);
+    sl_fake_swarm_lock(fk->swarm);
+    count = sl_fake_swarm_host_count(fk->swarm);
+    by_host = calloc((size_t)count + 1, sizeof(*by_host));
+    if (!by_host) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        fk_host *h = fk_host_find(fk, hosts[i]);
+
+        if (!h || h->swarm_host < 0 || h->swarm_host >= count) {
+            sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found",
+                         hosts[i]);
+            goto cleanup;
+        }
+        by_host[h->swarm_host] = sides[i];
+    }
+    sl_fake_swarm_partition(fk->swarm, by_host, count);
+    rc = 0;
+
+cleanup:
+    sl_fake_swarm_unlock(fk->swarm);
+    pthread_mutex_unlock(&fk->lock);
+    free(by_host);
+    return rc;
+}
+
+static int fk_heal(sl_hypervisor *hv, sl_error *err)
+{
+    fk_backend *fk = fk_get(hv);
+
+    (void)err;
+    sl_fake_swarm_lock(fk->swarm);
+    sl_fake_swarm_heal(fk->swarm);
+    sl_fake_swarm_unlock(fk->swarm);
+    return 0;
+}
+
 static const sl_hv_ops fk_ops = {
     .name = "fake",
     .image_prepare = fk_image_prepare,
@@ -938,6 +986,8 @@ static const sl_hv_ops fk_ops = {
     .host_destroy = fk_host_destroy,
     .host_list = fk_host_list,
     .capacity = fk_capacity,
+    .partition = fk_partition,
+    .heal = fk_heal,
     .close = fk_close,
 };
 

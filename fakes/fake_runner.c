@@ -33,39 +33,6 @@ static int stop_answering(sl_hypervisor *hv, const char *host,
     return sl_fake_hv_set_docker_fault(hv, host, SL_FAKE_DOCKER_FROZEN, err);
 }
 
-static int partition(sl_hypervisor *hv, const sl_host_group *groups,
-                     size_t n, sl_error *err)
-{
-    sl_fake_swarm *fs = sl_fake_hv_swarm(hv);
-    int count = fs ? sl_fake_swarm_host_count(fs) : 0;
-    int *sides = NULL;
-    size_t g, k;
-
-    if (!fs)
-        return sl_error_set(err, SL_ERR_INVALID, "not the fake hypervisor");
-    sides = calloc((size_t)count + 1, sizeof(*sides));
-    if (!sides)
-        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    for (g = 0; g < n; g++) {
-        for (k = 0; k < groups[g].n_hosts; k++) {
-            int i = sl_fake_hv_host_index(hv, groups[g].hosts[k]);
-
-            if (i < 0 || i >= count) {
-                free(sides);
-                return sl_error_set(err, SL_ERR_NOT_FOUND,
-                                    "no host '%s' in the simulated swarm",
-                                    groups[g].hosts[k]);
-            }
-            sides[i] = (int)g;
-        }
-    }
-    sl_fake_swarm_lock(fs);
-    sl_fake_swarm_partition(fs, sides, count);
-    sl_fake_swarm_unlock(fs);
-    free(sides);
-    return 0;
-}
-
 static void unpair(void *data)
 {
     run_pairing *p = data;
@@ -107,7 +74,6 @@ const sl_run_sim *sl_fake_run_sim(void)
         .power_loss_at = sl_fake_hv_power_loss_at,
         .power_off = sl_fake_hv_power_off,
         .stop_answering = stop_answering,
-        .partition = partition,
         .poll = sl_fake_hv_poll,
         .pair = pair,
         .unpair = unpair,

@@ -1278,6 +1278,154 @@ static sl_hv_host_info *nx_host_list(sl_hypervisor *hv, size_t *count,
     return hosts;
 }
 
+/* The network -------------------------------------------------------------- */
+
+/*
+ * Hosts are ports of bridge br0 in the lab. A partition gives each side
+ * but side 0 a bridge of its own (br1, br2, ... in the order of the
+ * sides) and plugs the ports of its hosts into it: no frame, ARP
+ * included, crosses from one side to another and nothing answers, as
+ * when a cable is cut. Healing plugs every port back into br0 and removes
+ * the other bridges. The hosts' own namespaces, where dockerd keeps its
+ * iptables chains, are not touched; the bridges go with the lab.
+ */
+
+/* The side 'name' is on: its entry in 'hosts', else 0. */
+static int nx_side_of(const char *name, const char *const *hosts,
+                      const int *sides, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!strcmp(hosts[i], name))
+            return sides[i];
+    }
+    return 0;
+}
+
+/* The bridge of 'side': br0 for side 0, else brK when K - 1 other sides
+ * of 'sides' but 0 come before it. */
+static void nx_side_bridge(int side, const int *sides, size_t n, char *buf,
+                           size_t size)
+{
+    int rank = 1;
+    size_t i, k;
+
+    for (i = 0; side && i < n; i++) {
+        bool first = sides[i] > 0 && sides[i] < side;
+
+        for (k = 0; first && k < i; k++)
+            first = sides[k] != sides[i];
+        rank += first;
+    }
+    snprintf(buf, size, "br%d", side ? rank : 0);
+}
+
+/* Plugs every host's port into its side's bridge, made when missing;
+ * into br0 when 'n' is 0. Called with the lock held. */
+static int nx_plug_sides(const nx_backend *nx, const char *lab,
+                         const char *const *hosts, const int *sides, size_t n,
+                         sl_error *err)
+{
+    char veth[16], bridge[16];
+    struct dirent *e;
+    DIR *d = opendir(nx->root);
+    sl_error made;
+    nx_host h;
+    int rc = 0;
+
+    if (!d)
+        return sl_error_set(err, SL_ERR_IO, "cannot read '%s': %s", nx->root,
+                            strerror(errno));
+    while (rc == 0 && (e = readdir(d))) {
+        if (!nx_is_host_entry(nx->root, e) ||
+            nx_host_load(nx, e->d_name, &h, NULL) != 1 || h.slot < 0)
+            continue;
+        nx_veth_name(h.slot, veth, sizeof(veth));
+        nx_side_bridge(nx_side_of(h.name, hosts, sides, n), sides, n, bridge,
+                       sizeof(bridge));
+        if (strcmp(bridge, NX_BRIDGE) &&
+            sl_netns_add_bridge(lab, bridge, &made) < 0 &&
+            made.code != SL_ERR_CONFLICT) {
+            if (err)
+                *err = made;
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = sl_netns_set_master(lab, veth, bridge, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Checks that the hosts of a partition exist, each named once. */
+static int nx_check_sides(const nx_backend *nx, const char *const *hosts,
+                          size_t n, sl_error *err)
+{
+    nx_host h;
+    size_t i, k;
+
+    for (i = 0; i < n; i++) {
+        if (nx_host_load(nx, hosts[i], &h, err) < 0)
+            return -1;
+        if (h.slot < 0)
+            return sl_error_set(err, SL_ERR_CONFLICT,
+                                "host '%s' is half made", hosts[i]);
+        for (k = 0; k < i; k++) {
+            if (!strcmp(hosts[k], hosts[i]))
+                return sl_error_set(err, SL_ERR_INVALID,
+                                    "host '%s' is on two sides", hosts[i]);
+        }
+    }
+    return 0;
+}
+
+static int nx_partition(sl_hypervisor *hv, const char *const *hosts,
+                        const int *sides, size_t n, sl_error *err)
+{
+    nx_backend *nx = nx_get(hv);
+    char lab[PATH_MAX];
+    int fd, rc;
+
+    fd = nx_lock(nx, false, err);
+    if (fd == NX_NO_ROOT)
+        return sl_error_set(err, SL_ERR_NOT_FOUND, "host '%s' not found",
+                            n ? hosts[0] : "");
+    if (fd < 0)
+        return -1;
+    nx_netns_path(nx, SL_HV_NETNS_LAB, lab);
+    rc = nx_check_sides(nx, hosts, n, err);
+    if (rc == 0)
+        rc = nx_plug_sides(nx, lab, hosts, sides, n, err);
+    nx_unlock(fd);
+    return rc;
+}
+
+static int nx_heal(sl_hypervisor *hv, sl_error *err)
+{
+    nx_backend *nx = nx_get(hv);
+    char lab[PATH_MAX], bridge[32];
+    size_t hosts, i;
+    int fd, rc = 0;
+
+    fd = nx_lock(nx, false, err);
+    if (fd == NX_NO_ROOT)
+        return 0;
+    if (fd < 0)
+        return -1;
+    nx_netns_path(nx, SL_HV_NETNS_LAB, lab);
+    hosts = nx_count_hosts(nx);
+    if (sl_netns_inode(lab))
+        rc = nx_plug_sides(nx, lab, NULL, NULL, 0, err);
+    /* A partition has fewer sides than hosts, so fewer bridges. */
+    for (i = 1; rc == 0 && i < hosts && sl_netns_inode(lab); i++) {
+        snprintf(bridge, sizeof(bridge), "br%zu", i);
+        rc = sl_netns_del_link(lab, bridge, err);
+    }
+    nx_unlock(fd);
+    return rc;
+}
+
 static const sl_hv_ops nx_ops = {
     .name = "netns",
     .image_prepare = nx_image_prepare,
@@ -1289,5 +1437,7 @@ static const sl_hv_ops nx_ops = {
     .host_stop = nx_host_stop,
     .host_destroy = nx_host_destroy,
     .host_list = nx_host_list,
+    .partition = nx_partition,
+    .heal = nx_heal,
     .close = nx_close,
 };

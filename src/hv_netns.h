@@ -14,6 +14,8 @@
  * socket ROOT/NAME/docker.sock. dockerd runs in UTS, mount and PID
  * namespaces of its own (see netns_proc.h). Nothing is routed out of the
  * lab and nothing runs in the machine's own network namespace.
+ * sl_hv_partition() cuts the bridge into VLANs, one per side, and
+ * sl_hv_heal() joins them again.
  *
  * ROOT (/run/swarmlab), and everything in it, is root's alone (0700/0600):
  *   netns/sl-lab, netns/NAME   the namespaces, bind-mounted

@@ -463,6 +463,55 @@ int sl_hv_free_capacity(sl_hypervisor *hv, sl_hv_capacity *free_out,
     return hv->ops->capacity(hv, free_out, err);
 }
 
+/* Why the network of 'hv' cannot be cut, into 'e'. */
+static int no_partitions(sl_hypervisor *hv, sl_error *e)
+{
+    return sl_error_set(e, SL_ERR_UNSUPPORTED,
+                        "hypervisor '%s' cannot cut the network between "
+                        "hosts",
+                        hv->ops->name);
+}
+
+/* A change of the network concerns no one host: no event, but an error
+ * filled on failure. */
+static int network_done(sl_hypervisor *hv, int rc, sl_error *e)
+{
+    if (rc < 0 && e->code == SL_OK)
+        sl_error_set(e, SL_ERR_INTERNAL,
+                     "hypervisor '%s' failed to change the network without "
+                     "saying why",
+                     hv->ops->name);
+    return rc < 0 ? -1 : 0;
+}
+
+int sl_hv_partition(sl_hypervisor *hv, const char *const *hosts,
+                    const int *sides, size_t n, sl_error *err)
+{
+    sl_error local, *e = begin(err, &local);
+    size_t i;
+
+    if (!hv->ops->partition || !hv->ops->heal)
+        return no_partitions(hv, e);
+    for (i = 0; i < n; i++) {
+        if (check_name("host", hosts[i], e) < 0)
+            return -1;
+        if (sides[i] < 0 || sides[i] >= SL_HV_SIDES_MAX)
+            return sl_error_set(e, SL_ERR_INVALID,
+                                "invalid side %d for '%s': expected 0 to %d",
+                                sides[i], hosts[i], SL_HV_SIDES_MAX - 1);
+    }
+    return network_done(hv, hv->ops->partition(hv, hosts, sides, n, e), e);
+}
+
+int sl_hv_heal(sl_hypervisor *hv, sl_error *err)
+{
+    sl_error local, *e = begin(err, &local);
+
+    if (!hv->ops->partition || !hv->ops->heal)
+        return no_partitions(hv, e);
+    return network_done(hv, hv->ops->heal(hv, e), e);
+}
+
 int sl_hv_host_inspect(sl_hypervisor *hv, const char *name,
                        sl_hv_host_info *info, sl_error *err)
 {

@@ -252,6 +252,21 @@ sl_hv_host_info *sl_hv_host_list(sl_hypervisor *hv, size_t *count,
 int sl_hv_host_inspect(sl_hypervisor *hv, const char *name,
                        sl_hv_host_info *info, sl_error *err);
 
+/* Cuts the network between hosts: host 'hosts[i]' goes to side
+ * 'sides[i]' (0 to SL_HV_SIDES_MAX - 1), every host not named to side 0,
+ * and from then on hosts on different sides cannot reach one another
+ * while hosts on one side do as before. A partition replaces the one
+ * before it. SL_ERR_UNSUPPORTED when the backend cannot cut its network,
+ * SL_ERR_NOT_FOUND for a host it does not have. */
+int sl_hv_partition(sl_hypervisor *hv, const char *const *hosts,
+                    const int *sides, size_t n, sl_error *err);
+
+#define SL_HV_SIDES_MAX 1024
+
+/* Joins the network again: every host reaches every other. A network that
+ * is whole stays so. SL_ERR_UNSUPPORTED as for sl_hv_partition(). */
+int sl_hv_heal(sl_hypervisor *hv, sl_error *err);
+
 /* What the hypervisor can still hold; -1 in a field it cannot tell. */
 typedef struct sl_hv_capacity {
     int64_t cpus;
@@ -305,6 +320,10 @@ typedef struct sl_hv_ops {
                                   sl_error *err);
     int (*capacity)(sl_hypervisor *hv, sl_hv_capacity *free_out,
                     sl_error *err); /* may be NULL: capacity unknown */
+    /* These two may be NULL: the network cannot be cut. */
+    int (*partition)(sl_hypervisor *hv, const char *const *hosts,
+                     const int *sides, size_t n, sl_error *err);
+    int (*heal)(sl_hypervisor *hv, sl_error *err);
     void (*close)(void *backend); /* frees the backend's state */
 } sl_hv_ops;
 

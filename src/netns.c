@@ -324,8 +324,9 @@ int sl_netns_add_bridge(const char *ns, const char *name, sl_error *err)
     nl_nest_end(&m, info);
     rc = nl_talk(&s, &m, NULL);
     if (rc < 0)
-        sl_error_set(err, SL_ERR_IO, "cannot add bridge '%s' in '%s': %s", name,
-                     ns, strerror(errno));
+        sl_error_set(err, errno == EEXIST ? SL_ERR_CONFLICT : SL_ERR_IO,
+                     "cannot add bridge '%s' in '%s': %s", name, ns,
+                     strerror(errno));
     nl_close(&s);
     return rc;
 }
@@ -447,6 +448,39 @@ int sl_netns_del_link(const char *ns, const char *ifname, sl_error *err)
     if (nl_talk(&s, &m, NULL) < 0 && errno != ENODEV)
         rc = sl_error_set(err, SL_ERR_IO, "cannot delete '%s' in '%s': %s",
                           ifname, ns, strerror(errno));
+    nl_close(&s);
+    return rc;
+}
+
+int sl_netns_set_master(const char *ns, const char *ifname, const char *master,
+                        sl_error *err)
+{
+    struct ifinfomsg *ifi;
+    int index, bridge, rc = -1;
+    nl_sock s;
+    nl_msg m;
+
+    if (nl_open(&s, ns, err) < 0)
+        return -1;
+    index = nl_ifindex(&s, ifname);
+    bridge = index < 0 ? -1 : nl_ifindex(&s, master);
+    if (index < 0 || bridge < 0) {
+        sl_error_set(err, SL_ERR_NOT_FOUND, "no link '%s' in '%s': %s",
+                     index < 0 ? ifname : master, ns, strerror(errno));
+        goto cleanup;
+    }
+    ifi = nl_init(&m, RTM_NEWLINK, 0, sizeof(*ifi));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    nl_attr_u32(&m, IFLA_MASTER, (uint32_t)bridge);
+    if (nl_talk(&s, &m, NULL) < 0) {
+        sl_error_set(err, SL_ERR_IO, "cannot plug '%s' into '%s' in '%s': %s",
+                     ifname, master, ns, strerror(errno));
+        goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
     nl_close(&s);
     return rc;
 }

@@ -25,7 +25,8 @@ int sl_netns_remove(const char *path, sl_error *err);
  * shows it), or 0 when there is none. */
 ino_t sl_netns_inode(const char *path);
 
-/* Adds bridge 'name' in namespace 'ns', up, without spanning tree. */
+/* Adds bridge 'name' in namespace 'ns', up, without spanning tree;
+ * SL_ERR_CONFLICT when there is a link of that name. */
 int sl_netns_add_bridge(const char *ns, const char *name, sl_error *err);
 
 /* Adds a veth pair: 'name' in namespace 'ns', enslaved to bridge 'master'
@@ -43,5 +44,10 @@ int sl_netns_add_address(const char *ns, const char *ifname, const char *addr,
 /* Deletes link 'ifname' in 'ns' (a veth takes its peer with it). A link
  * or namespace that is not there is no error. */
 int sl_netns_del_link(const char *ns, const char *ifname, sl_error *err);
+
+/* Plugs link 'ifname' of 'ns' into bridge 'master' of 'ns', out of the
+ * bridge it was in. */
+int sl_netns_set_master(const char *ns, const char *ifname, const char *master,
+                        sl_error *err);
 
 #endif /* SL_NETNS_H */

@@ -51,10 +51,6 @@ typedef struct sl_run_sim {
     int (*power_off)(sl_hypervisor *hv, const char *host, sl_error *err);
     int (*stop_answering)(sl_hypervisor *hv, const char *host,
                           sl_error *err);
-    /* Cuts the network between 'n' groups of hosts (by name); hosts in no
-     * group are on the first group's side. */
-    int (*partition)(sl_hypervisor *hv, const sl_host_group *groups,
-                     size_t n, sl_error *err);
     /* Applies the fake's timed events due on its clock. */
     void (*poll)(sl_hypervisor *hv);
     /* Fake daemons in a simulated swarm of their own (seeded, on 'clock')

@@ -374,13 +374,32 @@ static int stop_answering(rn_ctx *c, rn_host *h, sl_error *err)
 static int partition(rn_ctx *c, const sl_scenario_fault *f, json_t *step,
                      sl_error *err)
 {
-    size_t g, k;
+    const char **hosts = NULL;
+    int *sides = NULL;
+    size_t n = 0, g, k;
+    int rc;
 
-    for (g = 1; g < f->n_groups; g++) {
-        for (k = 0; k < f->groups[g].n_hosts; k++)
-            sl__rn_remember_tasks(c, f->groups[g].hosts[k], step);
+    for (g = 0; g < f->n_groups; g++)
+        n += f->groups[g].n_hosts;
+    hosts = calloc(n + 1, sizeof(*hosts));
+    sides = calloc(n + 1, sizeof(*sides));
+    if (!hosts || !sides) {
+        free(hosts);
+        free(sides);
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     }
-    return c->sim->partition(c->hv, f->groups, f->n_groups, err);
+    for (n = 0, g = 0; g < f->n_groups; g++) {
+        for (k = 0; k < f->groups[g].n_hosts; k++, n++) {
+            hosts[n] = f->groups[g].hosts[k];
+            sides[n] = (int)g;
+            if (g > 0)
+                sl__rn_remember_tasks(c, hosts[n], step);
+        }
+    }
+    rc = sl_hv_partition(c->hv, hosts, sides, n, err);
+    free(hosts);
+    free(sides);
+    return rc;
 }
 
 int sl__rn_apply(rn_ctx *c, const sl_scenario_fault *f, json_t *step,

@@ -937,6 +937,81 @@ static void docker_pairing_gives_a_libvirt_domain_a_fake_daemon(void **state)
     sl_fake_swarm_free(fs);
 }
 
+/* The state of the only worker as the manager (host 'manager') sees it. */
+static const char *worker_state(sl_fake_swarm *fs, int manager)
+{
+    static char state[16];
+    json_t *nodes, *n;
+    size_t i;
+
+    sl_fake_swarm_lock(fs);
+    nodes = sl_fake_nodes_list(fs, manager, NULL, NULL);
+    sl_fake_swarm_unlock(fs);
+    assert_non_null(nodes);
+    json_array_foreach(nodes, i, n) {
+        json_t *spec = json_object_get(n, "Spec");
+
+        if (!strcmp(json_string_value(json_object_get(spec, "Role")),
+                    "worker"))
+            snprintf(state, sizeof(state), "%s",
+                     json_string_value(json_object_get(
+                         json_object_get(n, "Status"), "State")));
+    }
+    json_decref(nodes);
+    return state;
+}
+
+static void partition_cuts_the_simulated_swarm_and_heal_joins_it(
+    void **state)
+{
+    fixture *f = *state;
+    const char *hosts[] = {"n2d-wrkr-0", "n2d-mngr-9"};
+    const int sides[] = {1, 0};
+    sl_fake_swarm *fs = sl_fake_hv_swarm(f->hv);
+    char addr[SL_HV_ADDR_MAX], remote[SL_HV_ADDR_MAX + 8];
+    json_t *init, *id, *sw, *join;
+    int manager, wrkr;
+
+    boot_host(f->hv, "n2d-mngr-0");
+    boot_host(f->hv, "n2d-wrkr-0");
+    manager = sl_fake_hv_host_index(f->hv, "n2d-mngr-0");
+    wrkr = sl_fake_hv_host_index(f->hv, "n2d-wrkr-0");
+    assert_int_equal(sl_hv_host_address(f->hv, "n2d-mngr-0", SEC, addr,
+                                        sizeof(addr), &f->err),
+                     0);
+    snprintf(remote, sizeof(remote), "%s:2377", addr);
+    sl_fake_swarm_lock(fs);
+    init = json_pack("{s:s, s:s}", "ListenAddr", "0.0.0.0:2377",
+                     "AdvertiseAddr", addr);
+    id = sl_fake_swarm_init(fs, manager, init, &f->err);
+    json_decref(init);
+    if (!id)
+        fail_msg("cannot init: %s", f->err.message);
+    sw = sl_fake_swarm_inspect(fs, manager, &f->err);
+    join = json_pack("{s:s, s:[s], s:O}", "ListenAddr", "0.0.0.0:2377",
+                     "RemoteAddrs", remote,
+                     "JoinToken",
+                     json_object_get(json_object_get(sw, "JoinTokens"),
+                                     "Worker"));
+    if (sl_fake_swarm_join(fs, wrkr, join, &f->err) < 0)
+        fail_msg("cannot join: %s", f->err.message);
+    sl_fake_swarm_unlock(fs);
+    json_decref(id);
+    json_decref(sw);
+    json_decref(join);
+    assert_string_equal(worker_state(fs, manager), "ready");
+
+    assert_int_equal(sl_hv_partition(f->hv, hosts, sides, 2, &f->err), -1);
+    assert_int_equal(f->err.code, SL_ERR_NOT_FOUND);
+    assert_string_equal(f->err.message, "host 'n2d-mngr-9' not found");
+    assert_string_equal(worker_state(fs, manager), "ready");
+
+    assert_int_equal(sl_hv_partition(f->hv, hosts, sides, 1, &f->err), 0);
+    assert_string_equal(worker_state(fs, manager), "down");
+    assert_int_equal(sl_hv_heal(f->hv, &f->err), 0);
+    assert_string_equal(worker_state(fs, manager), "ready");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -976,6 +1051,7 @@ int main(void)
         T(list_shows_hosts_with_state),
         T(fault_calls_on_another_backend_are_refused),
         T(docker_pairing_gives_a_libvirt_domain_a_fake_daemon),
+        T(partition_cuts_the_simulated_swarm_and_heal_joins_it),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,12 +3,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -621,6 +627,138 @@ static void netns_two_hosts_reach_each_other(void **state)
     assert_nothing_left(f);
 }
 
+/* A TCP socket made in host 'name's network namespace: it stays there. */
+static int socket_in(const fixture *f, const char *name)
+{
+    char path[PATH_MAX];
+    int self, ns, fd;
+
+    snprintf(path, sizeof(path), "%s/netns/%s", f->root, name);
+    self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    ns = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(self >= 0 && ns >= 0);
+    assert_int_equal(setns(ns, CLONE_NEWNET), 0);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(setns(self, CLONE_NEWNET), 0);
+    close(self);
+    close(ns);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static struct sockaddr_in inet_addr_of(const char *addr, int port)
+{
+    struct sockaddr_in sa = {0};
+
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    assert_int_equal(inet_pton(AF_INET, addr, &sa.sin_addr), 1);
+    return sa;
+}
+
+/* Host 'name' listening on 'addr':PARTITION_PORT. */
+#define PARTITION_PORT 7946
+static int listen_in(const fixture *f, const char *name, const char *addr)
+{
+    struct sockaddr_in sa = inet_addr_of(addr, PARTITION_PORT);
+    int fd = socket_in(f, name), one = 1;
+
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+/* Whether host 'from' opens a connection to 'addr':PARTITION_PORT within
+ * 'ms' milliseconds. */
+static bool reaches(const fixture *f, const char *from, const char *addr,
+                    int ms)
+{
+    struct sockaddr_in sa = inet_addr_of(addr, PARTITION_PORT);
+    struct pollfd p = {0};
+    int fd = socket_in(f, from), e = -1;
+    socklen_t len = sizeof(e);
+
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        e = 0;
+    else if (errno == EINPROGRESS) {
+        p.fd = fd;
+        p.events = POLLOUT;
+        if (poll(&p, 1, ms) == 1)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
+    }
+    close(fd);
+    return e == 0;
+}
+
+static void partition(sl_hypervisor *hv, const char *const *hosts,
+                      const int *sides, size_t n)
+{
+    sl_error err;
+
+    if (sl_hv_partition(hv, hosts, sides, n, &err) < 0)
+        fail_msg("cannot partition: %s", err.message);
+}
+
+static void netns_partition_cuts_sides_apart_and_heal_joins_them(void **state)
+{
+    fixture *f = *state;
+    const char *two_sides[] = {"nx-a", "nx-b", "nx-c"};
+    const int sides[] = {0, 0, 1};
+    const char *only_c[] = {"nx-c"};
+    const int side_1[] = {1};
+    const char *missing[] = {"nx-z"};
+    char links[256];
+    int la, lb, lc;
+    sl_error err;
+
+    NEED_NETNS();
+    make_host(f, f->hv, "nx-a"); /* 10.88.0.2 */
+    make_host(f, f->hv, "nx-b"); /* .3 */
+    make_host(f, f->hv, "nx-c"); /* .4 */
+    la = listen_in(f, "nx-a", "10.88.0.2");
+    lb = listen_in(f, "nx-b", "10.88.0.3");
+    lc = listen_in(f, "nx-c", "10.88.0.4");
+    assert_true(reaches(f, "nx-a", "10.88.0.4", 3000));
+
+    partition(f->hv, two_sides, sides, 3);
+    lab_links(f, links, sizeof(links));
+    assert_string_equal(links, " br0 br1 lo v2 v3 v4 ");
+    assert_false(reaches(f, "nx-a", "10.88.0.4", 1000));
+    assert_false(reaches(f, "nx-c", "10.88.0.2", 1000));
+    assert_false(reaches(f, "nx-c", "10.88.0.3", 1000));
+    assert_true(reaches(f, "nx-a", "10.88.0.3", 3000));
+    assert_true(reaches(f, "nx-b", "10.88.0.2", 3000));
+
+    /* Hosts not named are on side 0; a partition replaces the last. */
+    assert_int_equal(sl_hv_heal(f->hv, &err), 0);
+    partition(f->hv, only_c, side_1, 1);
+    assert_false(reaches(f, "nx-b", "10.88.0.4", 1000));
+    assert_true(reaches(f, "nx-b", "10.88.0.2", 3000));
+
+    assert_int_equal(sl_hv_heal(f->hv, &err), 0);
+    lab_links(f, links, sizeof(links));
+    assert_string_equal(links, " br0 lo v2 v3 v4 ");
+    assert_true(reaches(f, "nx-a", "10.88.0.4", 3000));
+    assert_true(reaches(f, "nx-c", "10.88.0.3", 3000));
+    assert_int_equal(sl_hv_heal(f->hv, &err), 0);
+
+    assert_int_equal(sl_hv_partition(f->hv, missing, side_1, 1, &err), -1);
+    assert_int_equal(err.code, SL_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "nx-z"));
+    assert_true(reaches(f, "nx-a", "10.88.0.4", 3000));
+
+    partition(f->hv, two_sides, sides, 3);
+    close(la);
+    close(lb);
+    close(lc);
+    assert_int_equal(sl_hv_host_destroy(f->hv, "nx-c", &err), 0);
+    assert_int_equal(sl_hv_host_destroy(f->hv, "nx-b", &err), 0);
+    assert_int_equal(sl_hv_host_destroy(f->hv, "nx-a", &err), 0);
+    assert_nothing_left(f);
+}
+
 /* Whether the backend can run here, and if not why. */
 static void probe(void)
 {
@@ -651,6 +789,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(netns_two_hosts_reach_each_other, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            netns_partition_cuts_sides_apart_and_heal_joins_them, setup,
+            teardown),
     };
     int failed;
 

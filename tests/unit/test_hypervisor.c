@@ -285,6 +285,22 @@ static void backend_failing_without_saying_why_is_an_internal_error(
                         "'n2d-wrkr-0' without saying why");
 }
 
+static void backend_without_a_network_seam_cannot_be_partitioned(
+    void **state)
+{
+    sl_hypervisor *hv = state[0];
+    const char *hosts[] = {"n2d-mngr-0"};
+    const int sides[] = {1};
+    sl_error err;
+
+    assert_int_equal(sl_hv_partition(hv, hosts, sides, 1, &err), -1);
+    assert_int_equal(err.code, SL_ERR_UNSUPPORTED);
+    assert_string_equal(err.message, "hypervisor 'recorder' cannot cut the "
+                        "network between hosts");
+    assert_int_equal(sl_hv_heal(hv, &err), -1);
+    assert_int_equal(err.code, SL_ERR_UNSUPPORTED);
+}
+
 static void operations_report_phases_and_failures(void **state)
 {
     event_log log = {0};
@@ -368,6 +384,7 @@ int main(void)
         T(invalid_host_names_never_reach_the_backend),
         T(bad_specs_are_refused_with_the_field_named),
         T(backend_failing_without_saying_why_is_an_internal_error),
+        T(backend_without_a_network_seam_cannot_be_partitioned),
         T(operations_report_phases_and_failures),
         T(inspect_finds_one_host_through_list),
         T(durations_read_as_messages_show_them),
