@@ -12,6 +12,7 @@
 #include "fake_hypervisor.h"
 #include "guest_config.h"
 #include "hv_libvirt.h"
+#include "hv_netns.h"
 #include "image_tar.h"
 #include "tls.h"
 
@@ -42,6 +43,51 @@ int sl_cmd_fail(const sl_cmd_env *env, const sl_error *err)
     }
 }
 
+/* Signals ------------------------------------------------------------------ */
+
+#define EXIT_SIGNALLED 128
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    static const char msg[] = "swarmlab: interrupted: stopping the build\n";
+
+    if (stop_signal)
+        return;
+    stop_signal = sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+}
+
+volatile sig_atomic_t *sl_cmd_catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &stop_signal;
+}
+
+int sl_cmd_cancelled(const sl_cmd_env *env, bool kept)
+{
+    int sig = stop_signal ? stop_signal : SIGINT;
+
+    if (kept)
+        fprintf(stderr, "swarmlab %s: interrupted by %s: what was made is "
+                        "kept in '%s'\n",
+                env->command, sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                env->state_path);
+    else
+        fprintf(stderr, "swarmlab %s: interrupted by %s: what was made is "
+                        "removed\n",
+                env->command, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    return EXIT_SIGNALLED + sig;
+}
+
 static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void sl_cmd_progress(const sl_progress *p, void *data)
@@ -66,34 +112,40 @@ static void hv_event(const sl_hv_event *ev, void *data)
     sl_cmd_progress(&p, data);
 }
 
-/* The backend the state was made with must be the one asked for now. */
+/* Where the recorded hosts are: the state's record, which wins over the
+ * environment ($SWARMLAB_NETNS_ROOT, $LIBVIRT_DEFAULT_URI); an option
+ * naming another place than the record is refused. */
 static int check_backend(sl_cmd_env *env, sl_error *err)
 {
-    json_t *root = sl_state_root(env->st);
-    const char *recorded = json_string_value(json_object_get(root,
-                                                             "hypervisor"));
-    json_t *hosts = json_object_get(root, "hosts");
+    sl_state_place asked = {env->hypervisor, env->uri, env->pool, NULL};
 
-    if (!env->hypervisor)
-        env->hypervisor = recorded && json_object_size(hosts) > 0 ? recorded
-                                                                  : "fake";
-    if (recorded && json_object_size(hosts) > 0 &&
-        strcmp(recorded, env->hypervisor)) {
-        return sl_error_set(err, SL_ERR_INVALID,
-                            "state file '%s' holds hosts made with '%s', "
-                            "not '%s'",
-                            sl_state_path(env->st), recorded,
-                            env->hypervisor);
-    }
-    if (!recorded || json_object_size(hosts) == 0) {
-        json_object_set_new(root, "hypervisor",
-                            json_string(env->hypervisor));
-        json_object_set_new(root, "uri",
-                            env->uri ? json_string(env->uri) : json_null());
-    } else if (!env->uri) {
-        env->uri = json_string_value(json_object_get(root, "uri"));
-    }
+    if (sl_state_place_resolve(env->st, &asked, err) < 0)
+        return -1;
+    env->hypervisor = asked.hypervisor ? asked.hypervisor : "fake";
+    env->uri = asked.uri;
+    env->pool = asked.pool;
+    env->netns_root = asked.netns_root;
     return 0;
+}
+
+/* A state without hosts records where the next ones go: the backend, and
+ * the URI and pool or the netns root that destroy will need. */
+static void record_place(sl_cmd_env *env)
+{
+    sl_state_place place = {env->hypervisor, NULL, NULL, NULL};
+    char *uri = NULL;
+
+    if (json_object_size(json_object_get(sl_state_root(env->st), "hosts")))
+        return;
+    if (!strcmp(env->hypervisor, "libvirt")) {
+        if (!env->uri && sl_hv_libvirt_conn(env->hv))
+            uri = virConnectGetURI(sl_hv_libvirt_conn(env->hv));
+        place.uri = env->uri ? env->uri : uri;
+        place.pool = env->pool ? env->pool : SL_HV_LIBVIRT_POOL;
+    }
+    place.netns_root = sl_hv_netns_root(env->hv);
+    sl_state_place_set(env->st, &place);
+    free(uri);
 }
 
 bool sl_cmd_env_is_test_driver(const sl_cmd_env *env)
@@ -194,9 +246,17 @@ int sl_cmd_env_open(sl_cmd_env *env)
         !sl_cmd_env_is_test_driver(env) &&
         prepare_real_hosts(env, &opts, &err) < 0)
         return sl_cmd_fail(env, &err);
-    env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
+    if (!strcmp(env->hypervisor, "netns") && env->netns_root) {
+        sl_hv_netns_config netns = {0};
+
+        netns.root = env->netns_root;
+        env->hv = sl_hv_netns_open_config(&opts, &netns, &err);
+    } else {
+        env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
+    }
     if (!env->hv)
         return sl_cmd_fail(env, &err);
+    record_place(env);
     env->started_ns = sl_clock_now_ns(sl_hypervisor_clock(env->hv));
     return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef SL_CMD_COMMON_H
 #define SL_CMD_COMMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -23,6 +24,9 @@ typedef struct sl_cmd_env {
     bool json;              /* machine-readable output on stdout */
     bool progress;          /* progress lines on stderr (a terminal) */
     const char *pool;       /* libvirt storage pool, or NULL */
+    const char *netns_root; /* netns: the hosts' root; NULL: the state's,
+                               else $SWARMLAB_NETNS_ROOT, else
+                               /run/swarmlab */
     sl_hypervisor *hv;
     sl_state *st;
     /* libvirt's test driver runs nothing in its domains: each gets a fake
@@ -58,10 +62,11 @@ enum {
 #define SL_CMD_COMMON_HELP                                                  \
     "  --hypervisor NAME  fake (default), libvirt, or netns (real dockerd\n" \
     "                     hosts in network namespaces; needs root)\n"     \
-    "  --uri URI          libvirt URI (default: $LIBVIRT_DEFAULT_URI);\n"   \
-    "                     test:///... pairs each domain with a fake\n"      \
-    "                     Docker daemon\n"                                  \
-    "  --pool NAME        libvirt storage pool (default)\n"                 \
+    "  --uri URI          libvirt URI (default: the state file's, else\n"  \
+    "                     $LIBVIRT_DEFAULT_URI); test:///... pairs each\n"  \
+    "                     domain with a fake Docker daemon\n"               \
+    "  --pool NAME        libvirt storage pool (default: the state file's,\n" \
+    "                     else default)\n"                                  \
     "  --state FILE       state file (default: $SWARMLAB_STATE, else\n"     \
     "                     ~/.local/state/swarmlab/state.json)\n"            \
     "  --json             print the result as JSON on stdout\n"             \
@@ -74,8 +79,10 @@ bool sl_cmd_env_is_test_driver(const sl_cmd_env *env);
 int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg);
 
 /* Opens the state and the hypervisor the options name. When the state
- * already records a backend, a different one is refused. Returns 0, or an
- * exit code after printing why. */
+ * records hosts, where they are (backend, libvirt URI and pool, netns
+ * root) comes from it rather than from the environment, and an option
+ * naming another place is refused; a state without hosts records where
+ * the next ones go. Returns 0, or an exit code after printing why. */
 int sl_cmd_env_open(sl_cmd_env *env);
 
 void sl_cmd_env_close(sl_cmd_env *env);
@@ -94,6 +101,16 @@ void sl_cmd_progress(const sl_progress *p, void *data);
 /* Prints "swarmlab COMMAND: message (where)" on stderr and returns the
  * exit code for 'err'. */
 int sl_cmd_fail(const sl_cmd_env *env, const sl_error *err);
+
+/* Catches SIGINT and SIGTERM from now on: the first one sets the flag
+ * returned (to its number), for a build to stop at its next step and
+ * undo what it made. */
+volatile sig_atomic_t *sl_cmd_catch_signals(void);
+
+/* After a build that failed with SL_ERR_CANCELLED on a signal: says so on
+ * stderr, and whether what was made is kept, and returns 128 + the
+ * signal's number. */
+int sl_cmd_cancelled(const sl_cmd_env *env, bool kept);
 
 /* Splits "KEY=VALUE" into an allocated label array; returns -1 after
  * printing why when there is no '='. */

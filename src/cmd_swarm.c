@@ -301,6 +301,7 @@ int sl_cmd_swarm(int argc, char **argv)
         rc = SL_EXIT_USAGE;
         goto cleanup;
     }
+    o.spec.cancel = sl_cmd_catch_signals();
     rc = sl_cmd_imports_ready(o.env.command, &o.imports, &o.spec);
     if (rc)
         goto cleanup;
@@ -315,6 +316,10 @@ int sl_cmd_swarm(int argc, char **argv)
 
     if (sl_pipeline_swarm_create(o.env.hv, o.env.st, &o.spec, &summary,
                                  &plan, &nplan, &err) < 0) {
+        if (err.code == SL_ERR_CANCELLED) {
+            rc = sl_cmd_cancelled(&o.env, o.spec.keep_on_failure);
+            goto cleanup;
+        }
         rc = sl_cmd_fail(&o.env, &err);
         sl_cmd_show_console(&o.env, err.where);
         goto cleanup;
@@ -376,6 +381,7 @@ int sl_cmd_host(int argc, char **argv)
         rc = SL_EXIT_USAGE;
         goto cleanup;
     }
+    o.spec.cancel = sl_cmd_catch_signals();
     rc = sl_cmd_imports_ready(o.env.command, &o.imports, &o.spec);
     if (rc)
         goto cleanup;
@@ -410,6 +416,10 @@ int sl_cmd_host(int argc, char **argv)
     o.spec.docker = sl_cmd_env_docker(&o.env);
     if (sl_pipeline_host_create(o.env.hv, o.env.st, &o.spec, &host,
                                 &err) < 0) {
+        if (err.code == SL_ERR_CANCELLED) {
+            rc = sl_cmd_cancelled(&o.env, o.spec.keep_on_failure);
+            goto cleanup;
+        }
         rc = sl_cmd_fail(&o.env, &err);
         sl_cmd_show_console(&o.env, err.where);
         goto cleanup;

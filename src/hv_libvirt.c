@@ -519,7 +519,7 @@ sl_hypervisor *sl_hv_libvirt_open(const sl_hv_options *opts, sl_error *err)
     }
     virConnSetErrorFunc(lv->conn, NULL, lv_quiet);
     lv->uri = virConnectGetURI(lv->conn);
-    lv->pool = strdup(opts->pool ? opts->pool : "default");
+    lv->pool = strdup(opts->pool ? opts->pool : SL_HV_LIBVIRT_POOL);
     if (!lv->uri || !lv->pool) {
         sl_error_set(err, SL_ERR_NOMEM, "cannot open hypervisor 'libvirt'");
         goto fail;

@@ -11,6 +11,9 @@
 #define SL_HV_LIBVIRT_NS "urn:swarmlab:host:1"
 #define SL_HV_LIBVIRT_NS_PREFIX "swarmlab"
 
+/* The storage pool used when none is named. */
+#define SL_HV_LIBVIRT_POOL "default"
+
 /* Opens the backend: what sl_hypervisor_open("libvirt", ...) calls. The
  * caller closes the result with sl_hypervisor_close(). */
 sl_hypervisor *sl_hv_libvirt_open(const sl_hv_options *opts, sl_error *err);

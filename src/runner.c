@@ -1,6 +1,7 @@
 /* The scenario runner: one swarm per scenario, built, broken and checked. */
 #include "runner_int.h"
 
+#include "hv_libvirt.h"
 #include "hv_netns.h"
 
 #include <dirent.h>
@@ -199,20 +200,27 @@ static const char *judge(rn_ctx *c, const char *where, const char *what,
 
 /* The run's parts ---------------------------------------------------------- */
 
-/* The state file names the backend its hosts are on, as `swarmlab swarm
- * create` writes it, so that `swarmlab destroy --state FILE` finds them
- * with nothing more said. */
+/* The state file names the backend its hosts are on and where they are
+ * there (libvirt's URI and pool, the netns root of this job), as `swarmlab
+ * swarm create` writes it, so that `swarmlab destroy --state FILE` finds
+ * them with nothing more said. */
 static int record_backend(rn_ctx *c, sl_error *err)
 {
-    json_t *root = sl_state_root(c->st);
-    const char *uri = c->uri;
+    sl_state_place place = {c->backend, c->uri, NULL, NULL};
+    char *uri = NULL;
+    int rc;
 
-    if (!uri && !strcmp(c->backend, "libvirt"))
-        uri = getenv("LIBVIRT_DEFAULT_URI");
-    json_object_set_new(root, "hypervisor", json_string(c->backend));
-    json_object_set_new(root, "uri", uri && *uri ? json_string(uri)
-                                                 : json_null());
-    return sl_state_save(c->st, err);
+    if (!strcmp(c->backend, "libvirt")) {
+        /* without a URI, the one libvirt chose ($LIBVIRT_DEFAULT_URI...) */
+        if (!place.uri && sl_hv_libvirt_conn(c->hv))
+            place.uri = uri = virConnectGetURI(sl_hv_libvirt_conn(c->hv));
+        place.pool = c->pool ? c->pool : SL_HV_LIBVIRT_POOL;
+    }
+    place.netns_root = sl_hv_netns_root(c->hv);
+    sl_state_place_set(c->st, &place);
+    rc = sl_state_save(c->st, err);
+    free(uri);
+    return rc;
 }
 
 static int make_dir(rn_ctx *c, sl_error *err)
@@ -232,7 +240,7 @@ static int make_dir(rn_ctx *c, sl_error *err)
         (int)sizeof(path))
         return sl_error_set(err, SL_ERR_IO, "path too long: '%s'", c->dir);
     c->st = sl_state_open(path, err);
-    return c->st ? record_backend(c, err) : -1;
+    return c->st ? 0 : -1;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int type,
@@ -494,6 +502,7 @@ static void build(rn_ctx *c)
     rc = sl__rn_pipeline_spec(c, &spec, &extras, &err);
     spec.progress = sl__rn_progress;
     spec.progress_data = c;
+    spec.cancel = c->opts->interrupt;
     if (rc == 0)
         rc = sl_pipeline_swarm_create(c->hv, c->st, &spec, &summary, &plan,
                                       &n, &err);
@@ -520,6 +529,11 @@ static void build(rn_ctx *c)
     json_decref(c->retries);
     c->retries = NULL;
     pthread_mutex_unlock(&c->lock);
+    if (rc < 0 && err.code == SL_ERR_CANCELLED) {
+        sl__rn_interrupted(c); /* fails the scenario as interrupted */
+        step_end(c, step, "interrupted", NULL);
+        goto cleanup;
+    }
     outcome = judge(c, where, "the build", must_fail, want, rc, &err);
     step_end_rc(c, step, outcome, rc, &err);
     if (rc < 0)
@@ -670,7 +684,8 @@ static void run(rn_ctx *c)
     sl_error err;
 
     sl_error_clear(&err);
-    if (make_dir(c, &err) < 0 || sl__rn_open_backend(c, &err) < 0) {
+    if (make_dir(c, &err) < 0 || sl__rn_open_backend(c, &err) < 0 ||
+        record_backend(c, &err) < 0) {
         sl__rn_fail(c, "backend", "the backend to open", err.message);
         return;
     }
@@ -678,8 +693,6 @@ static void run(rn_ctx *c)
         sl__rn_fail(c, "faults", "the boot faults to be set", err.message);
         return;
     }
-    /* TODO: a build under way is not interrupted: the signal is seen
-     * once it ends. */
     if (!sl__rn_interrupted(c))
         build(c);
     if (c->built && !sl__rn_interrupted(c)) {

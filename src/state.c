@@ -269,3 +269,81 @@ int sl_state_remove_file(sl_state *st, sl_error *err)
     st->root = empty_document();
     return 0;
 }
+
+/* Places ------------------------------------------------------------------- */
+
+static const char *text_of(json_t *root, const char *key)
+{
+    return json_string_value(json_object_get(root, key));
+}
+
+void sl_state_place_get(sl_state *st, sl_state_place *place)
+{
+    place->hypervisor = text_of(st->root, "hypervisor");
+    place->uri = text_of(st->root, "uri");
+    place->pool = text_of(st->root, "pool");
+    place->netns_root = text_of(st->root, "netns_root");
+}
+
+static void set_or_drop(json_t *root, const char *key, const char *value)
+{
+    if (value)
+        json_object_set_new(root, key, json_string(value));
+    else
+        json_object_del(root, key);
+}
+
+void sl_state_place_set(sl_state *st, const sl_state_place *place)
+{
+    pthread_mutex_lock(&st->lock);
+    set_or_drop(st->root, "hypervisor", place->hypervisor);
+    /* "uri" stays, null without one, as older files have it */
+    json_object_set_new(st->root, "uri", place->uri
+                                             ? json_string(place->uri)
+                                             : json_null());
+    set_or_drop(st->root, "pool", place->pool);
+    set_or_drop(st->root, "netns_root", place->netns_root);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* One field of the place: the record fills it, or must agree with it. */
+static int resolve_one(const sl_state *st, const char *recorded,
+                       const char **asked, const char *fmt, sl_error *err)
+{
+    if (!recorded)
+        return 0;
+    if (!*asked) {
+        *asked = recorded;
+        return 0;
+    }
+    if (strcmp(recorded, *asked))
+        return sl_error_set(err, SL_ERR_INVALID, fmt, st->path, recorded,
+                            *asked);
+    return 0;
+}
+
+int sl_state_place_resolve(sl_state *st, sl_state_place *asked,
+                           sl_error *err)
+{
+    sl_state_place rec;
+
+    if (json_object_size(json_object_get(st->root, "hosts")) == 0)
+        return 0;
+    sl_state_place_get(st, &rec);
+    if (resolve_one(st, rec.hypervisor, &asked->hypervisor,
+                    "state file '%s' holds hosts made with '%s', not '%s'",
+                    err) < 0 ||
+        resolve_one(st, rec.uri, &asked->uri,
+                    "state file '%s' holds hosts made on '%s', not on '%s'",
+                    err) < 0 ||
+        resolve_one(st, rec.pool, &asked->pool,
+                    "state file '%s' holds hosts made in pool '%s', not in "
+                    "'%s'",
+                    err) < 0 ||
+        resolve_one(st, rec.netns_root, &asked->netns_root,
+                    "state file '%s' holds hosts made under netns root "
+                    "'%s', not under '%s'",
+                    err) < 0)
+        return -1;
+    return 0;
+}

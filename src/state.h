@@ -10,7 +10,8 @@
  * A state file is a JSON document:
  *
  *   {"version": 1,
- *    "hypervisor": "fake", "uri": "...",
+ *    "hypervisor": "libvirt", "uri": "qemu:///system", "pool": "default",
+ *    (or "hypervisor": "netns", "netns_root": "/run/swarmlab"),
  *    "image": {...},
  *    "hosts": {"n2d-mngr-0": {"role": "manager", "phase": "joined",
  *                             "address": "10.200.0.2", ...}, ...},
@@ -57,5 +58,30 @@ int sl_state_save(sl_state *st, sl_error *err);
 
 /* Removes the file (after a complete destroy). */
 int sl_state_remove_file(sl_state *st, sl_error *err);
+
+/* Where the hosts a state records live: all that `swarmlab destroy` needs
+ * to find them. Strings are borrowed; NULL: not recorded, or not asked. */
+typedef struct sl_state_place {
+    const char *hypervisor; /* "fake", "libvirt" or "netns" */
+    const char *uri;        /* libvirt: the URI */
+    const char *pool;       /* libvirt: the storage pool */
+    const char *netns_root; /* netns: the hosts' root directory */
+} sl_state_place;
+
+/* What 'st' records, borrowed from its document until the next change. */
+void sl_state_place_get(sl_state *st, sl_state_place *place);
+
+/* Records 'place' (strings copied) instead of what was recorded; a NULL
+ * field is left out. Written with the next change or sl_state_save(). */
+void sl_state_place_set(sl_state *st, const sl_state_place *place);
+
+/*
+ * Completes 'asked' from what 'st' records, when it records hosts: a
+ * field asked for as NULL takes the recorded value; one asked for that
+ * differs from the record is refused (SL_ERR_INVALID, naming both), since
+ * the hosts are not there. A state without hosts gives nothing.
+ */
+int sl_state_place_resolve(sl_state *st, sl_state_place *asked,
+                           sl_error *err);
 
 #endif /* SL_STATE_H */

@@ -3,9 +3,9 @@
 #
 # A run stopped by SIGINT or SIGTERM tears down what it made and exits 130
 # or 143 (with --jobs, the signal is passed on to each scenario); a run
-# kept with --keep is destroyed by `swarmlab destroy --state FILE` alone;
-# two scenarios with --jobs 2 run at once, each under a netns root of its
-# own. Each time nothing is left: no process, mount or directory of the
+# kept with --keep is destroyed by `swarmlab destroy --state FILE` alone,
+# without $SWARMLAB_NETNS_ROOT; two scenarios with --jobs 2 run at once,
+# each under a netns root of its own that its state file names. Each time nothing is left: no process, mount or directory of the
 # hosts. Needs root, docker.io, busybox-static and jq; exits 77 (skipped)
 # without them.
 set -u
@@ -122,16 +122,21 @@ if [ -z "$state" ]; then
 else
     [ "$(jq -r .hypervisor "$state")" = netns ] ||
         fail "--keep: the state file does not name netns"
+    [ "$(jq -r .netns_root "$state")" = "$SWARMLAB_NETNS_ROOT" ] ||
+        fail "--keep: the state file does not name the netns root"
     [ -n "$(left_of "$SWARMLAB_NETNS_ROOT")" ] || fail "--keep: nothing kept"
-    "$SWARMLAB" destroy --state "$state" >"$work/destroy.out" 2>&1 ||
+    # the state file is enough: the root is not said again
+    env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
+        >"$work/destroy.out" 2>&1 ||
         fail "destroy --state: $(cat "$work/destroy.out")"
     left=$(left_of "$SWARMLAB_NETNS_ROOT")
     [ -z "$left" ] || fail "destroy --state: left behind:$left"
 fi
 rm -rf "${TMPDIR:?}"/*
 
-# 3. Two scenarios at once, each under a root of its own, seen side by side.
-"$SWARMLAB" run --hypervisor netns --jobs 2 --json "$work/jobs.json" \
+# 3. Two scenarios at once, each under a root of its own, seen side by
+# side, kept, and destroyed each from its state file alone.
+"$SWARMLAB" run --hypervisor netns --jobs 2 --json "$work/jobs.json" --keep \
     scenarios/seed-swarm.json scenarios/scale.json >"$work/jobs.out" 2>&1 &
 pid=$!
 both=
@@ -147,6 +152,18 @@ pid=
 [ "$(jq '.summary.passed' "$work/jobs.json")" = 2 ] ||
     fail "--jobs 2: not both passed: $(cat "$work/jobs.out")"
 [ -n "$both" ] || fail "--jobs 2: the two scenarios did not run at once"
+roots=
+for state in "$TMPDIR"/swarmlab-run-*/state.json; do
+    [ -f "$state" ] || continue
+    roots="$roots $(jq -r .netns_root "$state")"
+    env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
+        >"$work/destroy.out" 2>&1 ||
+        fail "--jobs 2: destroy --state: $(cat "$work/destroy.out")"
+    rm -rf "$(dirname "$state")"
+done
+[ "$(echo "$roots" | tr ' ' '\n' | sort | xargs)" = \
+    "$SWARMLAB_NETNS_ROOT-1 $SWARMLAB_NETNS_ROOT-2" ] ||
+    fail "--jobs 2: the state files name the roots$roots"
 left=$(left_of "$SWARMLAB_NETNS_ROOT")
 [ -z "$left" ] || fail "--jobs 2: left behind:$left"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "--jobs 2: left $(ls "$TMPDIR")"

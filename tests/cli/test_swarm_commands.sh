@@ -72,8 +72,20 @@ expect_code 0 "swarm create on libvirt's test driver"
 grep -q "formed: 1 managers, 3 workers" "$work/out" || fail "test driver swarm: $(cat "$work/out")"
 run ls
 grep -q "^n2d-wrkr-2 " "$work/out" || fail "ls after the test driver swarm: $(cat "$work/out")"
+# The state file says where its hosts are: URI and pool, so that destroy
+# needs nothing more; another pool or URI than the hosts' is refused.
+grep -q '"uri": "test:///default"' "$SWARMLAB_STATE" || fail "the state file does not record the URI"
+grep -q '"pool": "default-pool"' "$SWARMLAB_STATE" || fail "the state file does not record the pool"
+run destroy --pool other
+expect_code 2 "destroy in another pool than the hosts'"
+expect_err "state file '$SWARMLAB_STATE' holds hosts made in pool 'default-pool', not in 'other'"
+run host create extra --uri test:///other
+expect_code 2 "host create on another URI than the state's hosts"
+expect_err "holds hosts made on 'test:///default', not on 'test:///other'"
+grep -q '"extra"' "$SWARMLAB_STATE" && fail "a refused host create recorded its host"
 run destroy
 expect_code 0 "destroy on the test driver"
+grep -q "destroyed 4 hosts" "$work/out" || fail "destroy from the state alone said: $(cat "$work/out")"
 
 # Images imported into every host: a file that is not there is unusable
 # input, refused before anything is made; a tarball the daemons refuse

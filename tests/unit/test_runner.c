@@ -1118,7 +1118,7 @@ static void netns_skips_windows_hosts_and_large_swarms(void **state)
     }
 }
 
-/* The state file a run keeps names its hypervisor and URI, so that
+/* The state file a run keeps names its hypervisor, URI and pool, so that
  * `swarmlab destroy --state FILE` needs nothing more. */
 static void kept_state_file_names_its_hypervisor(void **state)
 {
@@ -1152,6 +1152,9 @@ static void kept_state_file_names_its_hypervisor(void **state)
                         "libvirt");
     assert_string_equal(json_string_value(json_object_get(st, "uri")),
                         "test:///default");
+    /* the pool too: destroy needs no --pool */
+    assert_string_equal(json_string_value(json_object_get(st, "pool")),
+                        "default-pool");
     assert_int_equal(json_object_size(json_object_get(st, "hosts")), 2);
     json_decref(st);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
