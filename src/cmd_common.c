@@ -225,6 +225,7 @@ int sl_cmd_env_open(sl_cmd_env *env)
 {
     sl_hv_options opts = {0};
     sl_error err;
+    int rc;
 
     env->progress = !env->json && isatty(STDERR_FILENO);
     if (!env->state_path) {
@@ -233,7 +234,7 @@ int sl_cmd_env_open(sl_cmd_env *env)
     }
     env->st = sl_state_open(env->state_path, &err);
     if (!env->st || check_backend(env, &err) < 0)
-        return sl_cmd_fail(env, &err);
+        goto fail;
 
     opts.uri = env->uri;
     opts.pool = env->pool;
@@ -241,11 +242,11 @@ int sl_cmd_env_open(sl_cmd_env *env)
     opts.event_data = env;
     if (sl_cmd_env_is_test_driver(env) && pair_fake_daemons(env, &opts,
                                                             &err) < 0)
-        return sl_cmd_fail(env, &err);
+        goto fail;
     if (!strcmp(env->hypervisor, "libvirt") &&
         !sl_cmd_env_is_test_driver(env) &&
         prepare_real_hosts(env, &opts, &err) < 0)
-        return sl_cmd_fail(env, &err);
+        goto fail;
     if (!strcmp(env->hypervisor, "netns") && env->netns_root) {
         sl_hv_netns_config netns = {0};
 
@@ -255,10 +256,15 @@ int sl_cmd_env_open(sl_cmd_env *env)
         env->hv = sl_hypervisor_open(env->hypervisor, &opts, &err);
     }
     if (!env->hv)
-        return sl_cmd_fail(env, &err);
+        goto fail;
     record_place(env);
     env->started_ns = sl_clock_now_ns(sl_hypervisor_clock(env->hv));
     return 0;
+
+fail:
+    rc = sl_cmd_fail(env, &err);
+    sl_cmd_env_close(env);
+    return rc;
 }
 
 void sl_cmd_env_close(sl_cmd_env *env)
@@ -273,7 +279,10 @@ void sl_cmd_env_close(sl_cmd_env *env)
     env->fake_swarm = NULL;
     env->fake_clock = NULL;
     sl_state_free(env->st);
+    if (env->state_path == env->default_state_path)
+        env->state_path = NULL;
     free(env->default_state_path);
+    env->default_state_path = NULL;
     env->hv = NULL;
     env->st = NULL;
 }

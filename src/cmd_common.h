@@ -82,7 +82,8 @@ int sl_cmd_env_option(sl_cmd_env *env, int code, const char *arg);
  * records hosts, where they are (backend, libvirt URI and pool, netns
  * root) comes from it rather than from the environment, and an option
  * naming another place is refused; a state without hosts records where
- * the next ones go. Returns 0, or an exit code after printing why. */
+ * the next ones go. Returns 0, or an exit code after printing why (and
+ * closing 'env', which a second close leaves as it is). */
 int sl_cmd_env_open(sl_cmd_env *env);
 
 void sl_cmd_env_close(sl_cmd_env *env);
