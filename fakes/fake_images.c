@@ -581,6 +581,13 @@ static fs_image *image_lookup(fs_host *h, const char *ref, sl_error *err)
     return NULL;
 }
 
+bool fs_image_held(fs_host *h, const char *ref)
+{
+    sl_error err;
+
+    return ref && image_lookup(h, ref, &err) != NULL;
+}
+
 static json_t *tags_json(const fs_image *img, bool list)
 {
     json_t *tags = json_array();

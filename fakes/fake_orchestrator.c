@@ -8,6 +8,10 @@
 #define DEFAULT_HISTORY 5
 #define SHUTDOWN_EXIT_CODE 137
 #define DEFAULT_MONITOR_NS (5 * SL_NS_PER_SEC)
+#define DEFAULT_RESTART_DELAY_NS (5 * SL_NS_PER_SEC)
+/* A node takes a moment to reject a task (about 0.3 s was measured), so
+ * restarts never come faster than this, whatever the policy's delay. */
+#define MIN_RESTART_NS (SL_NS_PER_SEC / 4)
 
 static fs_node *task_node(fs_cluster *cl, const fs_task *t)
 {
@@ -298,12 +302,42 @@ static int cmp_tasks(const void *a, const void *b)
     return 0;
 }
 
+/* Puts 't' on the node the scheduler picks, at time 'at'. Offline, an
+ * engine without the task's image rejects it while preparing it; a task
+ * waiting out a restart delay is only prepared; any other starts. */
+static void place(sl_fake_swarm *fs, fs_cluster *cl, fs_task *t, int64_t at)
+{
+    char why[512];
+    fs_node *node = fs_place(fs, cl, t, why, sizeof(why));
+    const char *image;
+
+    if (!node) {
+        if (!t->err || strcmp(t->err, why))
+            set_status(cl, t, FS_T_PENDING, "pending task scheduling", why,
+                       at);
+        return;
+    }
+    snprintf(t->node_id, sizeof(t->node_id), "%s", node->id);
+    node_lb_addresses(cl, t);
+    image = json_string_value(json_object_get(
+        json_object_get(t->spec, "ContainerSpec"), "Image"));
+    if (fs->offline && !fs_image_held(fs_host_at(fs, node->host), image)) {
+        char err[600];
+
+        snprintf(err, sizeof(err), "No such image: %s", image ? image : "");
+        set_status(cl, t, FS_T_REJECTED, "preparing", err, at);
+    } else if (t->desired == FS_T_READY) {
+        set_status(cl, t, FS_T_READY, "prepared", NULL, at);
+    } else {
+        start_task(fs, cl, t, node, at);
+    }
+}
+
 /* The scheduler: places pending tasks service by service, slot by slot. */
 static void schedule(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
 {
     fs_task **queue = calloc(cl->tasks.n + 1, sizeof(*queue));
     size_t i, j, n;
-    char why[512];
 
     if (!queue)
         return;
@@ -314,24 +348,122 @@ static void schedule(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
             fs_task *t = cl->tasks.v[j];
 
             if (!strcmp(t->service_id, s->id) &&
-                t->desired == FS_T_RUNNING && t->state < FS_T_ASSIGNED)
+                (t->desired == FS_T_RUNNING || t->desired == FS_T_READY) &&
+                t->state < FS_T_ASSIGNED)
                 queue[n++] = t;
         }
         qsort(queue, n, sizeof(*queue), cmp_tasks);
-        for (j = 0; j < n; j++) {
-            fs_task *t = queue[j];
-            fs_node *node = fs_place(fs, cl, t, why, sizeof(why));
-
-            if (node) {
-                start_task(fs, cl, t, node, now);
-                node_lb_addresses(cl, t);
-            } else if (!t->err || strcmp(t->err, why)) {
-                set_status(cl, t, FS_T_PENDING, "pending task scheduling",
-                           why, now);
-            }
-        }
+        for (j = 0; j < n; j++)
+            place(fs, cl, queue[j], now);
     }
     free(queue);
+}
+
+/* The restart supervisor ------------------------------------------------- */
+
+static json_t *restart_policy(const fs_task *t)
+{
+    return json_object_get(t->spec, "RestartPolicy");
+}
+
+static int64_t restart_delay(const fs_task *t)
+{
+    json_t *d = json_object_get(restart_policy(t), "Delay");
+    int64_t ns = json_is_integer(d) ? json_integer_value(d)
+                                    : DEFAULT_RESTART_DELAY_NS;
+
+    return ns < MIN_RESTART_NS ? MIN_RESTART_NS : ns;
+}
+
+/* A task that failed to start is replaced unless its policy says "none"
+ * (then it keeps its slot, failed). */
+static bool restarts(const fs_task *t)
+{
+    const char *cond = json_string_value(json_object_get(restart_policy(t),
+                                                         "Condition"));
+
+    return !cond || strcmp(cond, "none") != 0;
+}
+
+/* Retires 'old' at 'at' and makes the next run of its slot (or node): it
+ * is placed at once but waits, desired "ready", until 'run_at'. */
+static void replace_failed(sl_fake_swarm *fs, fs_cluster *cl, fs_task *old,
+                           int64_t at, int64_t run_at)
+{
+    fs_service *s = fs_service_by_id(cl, old->service_id);
+    fs_task *t;
+
+    old->desired = FS_T_SHUTDOWN;
+    fs_touch(cl, &old->meta, at);
+    if (!s)
+        return;
+    t = spawn(fs, cl, s, old->slot, old->slot ? NULL : old->node_id, at);
+    if (!t)
+        return;
+    t->desired = FS_T_READY;
+    t->restart_at = run_at;
+    place(fs, cl, t, at);
+}
+
+/* When the restart supervisor next acts on 't', or -1 when it has nothing
+ * to do with it: a task rejected while it was to run is replaced at once;
+ * one waiting out its restart delay runs or is replaced when it ends. */
+static int64_t restart_due(const fs_task *t)
+{
+    if (t->desired == FS_T_RUNNING && t->state == FS_T_REJECTED &&
+        restarts(t))
+        return t->status_ts;
+    if (t->desired == FS_T_READY &&
+        (t->state == FS_T_READY || t->state == FS_T_REJECTED))
+        return t->restart_at > t->status_ts ? t->restart_at : t->status_ts;
+    return -1;
+}
+
+/* The earliest move of the restart supervisor due by 'now', made at its
+ * own time; false when none is due. The replacement of a task waits out
+ * the restart delay, desired "ready": then it runs if its node prepared
+ * it, else it is replaced in turn. */
+static bool restart_step(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
+{
+    fs_task *next = NULL;
+    int64_t at = 0;
+    size_t i;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        fs_task *t = cl->tasks.v[i];
+        int64_t due = restart_due(t);
+
+        if (due >= 0 && due <= now && (!next || due < at)) {
+            next = t;
+            at = due;
+        }
+    }
+    if (!next)
+        return false;
+    if (next->state == FS_T_REJECTED) {
+        replace_failed(fs, cl, next, at, at + restart_delay(next));
+    } else {
+        fs_node *n = task_node(cl, next);
+
+        next->desired = FS_T_RUNNING;
+        fs_touch(cl, &next->meta, at);
+        if (n)
+            start_task(fs, cl, next, n, at);
+    }
+    return true;
+}
+
+bool fs_restarts_due(const fs_cluster *cl, int64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        int64_t due = restart_due(cl->tasks.v[i]);
+
+        if (due >= 0 && due <= now)
+            return true;
+    }
+    return false;
 }
 
 /* True when 'a' and 'b' are runs of the same replica slot or the same
@@ -634,6 +766,8 @@ void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl)
             reconcile_replicated(fs, cl, s, now);
     }
     schedule(fs, cl, now);
+    while (restart_step(fs, cl, now))
+        reap(cl);
     roll_updates(fs, cl, now);
     reap(cl);
 }

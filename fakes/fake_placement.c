@@ -514,25 +514,59 @@ static size_t apply_preferences(const sl_fake_swarm *fs,
     return n;
 }
 
-/* The node with the fewest tasks of the service, then the fewest tasks. */
+/* swarmkit tries last the nodes where the service's tasks failed this
+ * often within this long. */
+#define MAX_FAILURES 5
+#define FAILURE_WINDOW_NS (300 * SL_NS_PER_SEC)
+
+/* How often tasks of the service failed or were rejected on 'n' lately.
+ * TODO: counted from the tasks the reaper kept, so a slot's older
+ * failures beyond the task history are forgotten. */
+static int recent_failures(const fs_cluster *cl, const fs_node *n,
+                           const char *service_id, int64_t now)
+{
+    int count = 0;
+    size_t i;
+
+    for (i = 0; i < cl->tasks.n; i++) {
+        const fs_task *t = cl->tasks.v[i];
+
+        if ((t->state == FS_T_REJECTED || t->state == FS_T_FAILED) &&
+            !strcmp(t->node_id, n->id) &&
+            !strcmp(t->service_id, service_id) &&
+            t->status_ts >= now - FAILURE_WINDOW_NS)
+            count++;
+    }
+    return count;
+}
+
+/* The node with the fewest tasks of the service, then the fewest tasks;
+ * nodes where the service failed MAX_FAILURES times lately come last. */
 static fs_node *least_loaded(const fs_cluster *cl, const fs_task *t,
-                             fs_node **cand, size_t n)
+                             fs_node **cand, size_t n, int64_t now)
 {
     fs_node *best = NULL;
-    int best_service = 0, best_all = 0;
+    int best_service = 0, best_all = 0, best_failed = 0;
     size_t i;
 
     for (i = 0; i < n; i++) {
         int of_service, all;
+        int failed = recent_failures(cl, cand[i], t->service_id, now);
         int64_t cpus, memory;
+        bool by_failures = best && failed != best_failed &&
+                           (failed >= MAX_FAILURES ||
+                            best_failed >= MAX_FAILURES);
 
         node_load(cl, cand[i], t->service_id, &of_service, &all, &cpus,
                   &memory);
-        if (!best || of_service < best_service ||
-            (of_service == best_service && all < best_all)) {
+        if (by_failures ? failed < best_failed
+                        : !best || of_service < best_service ||
+                              (of_service == best_service &&
+                               all < best_all)) {
             best = cand[i];
             best_service = of_service;
             best_all = all;
+            best_failed = failed;
         }
     }
     return best;
@@ -567,7 +601,7 @@ fs_node *fs_place(sl_fake_swarm *fs, fs_cluster *cl, const fs_task *task,
     explain(&p, expl, sizeof(expl));
     if (n > 0) {
         n = apply_preferences(fs, cl, task, cand, n);
-        chosen = least_loaded(cl, task, cand, n);
+        chosen = least_loaded(cl, task, cand, n, fs_now(fs));
     } else if (task->node_id[0]) {
         snprintf(why, whysize, "%s", expl);
     } else if (expl[0]) {

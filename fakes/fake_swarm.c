@@ -283,7 +283,7 @@ static void tick_cluster(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
         fs_touch(cl, &n->meta, now);
         changed = true;
     }
-    if (changed || fs_updates_due(cl, now))
+    if (changed || fs_updates_due(cl, now) || fs_restarts_due(cl, now))
         fs_converge(fs, cl);
 }
 
@@ -579,6 +579,11 @@ void sl_fake_swarm_partition(sl_fake_swarm *fs, const int *sides, int n)
         ((fs_host *)fs->hosts.v[i])->side = (int)i < n ? sides[i] : 0;
     fs->partitioned = true;
     converge_all(fs);
+}
+
+void sl_fake_swarm_set_offline(sl_fake_swarm *fs, bool offline)
+{
+    fs->offline = offline;
 }
 
 void sl_fake_swarm_heal(sl_fake_swarm *fs)

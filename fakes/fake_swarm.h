@@ -97,6 +97,14 @@ void sl_fake_swarm_partition(sl_fake_swarm *fs, const int *sides, int n);
 /* Joins the network again: every host reaches every other. */
 void sl_fake_swarm_heal(sl_fake_swarm *fs);
 
+/* With 'offline', no registry is reachable, as in a lab without one: a
+ * task placed on a host whose engine does not hold its image is rejected
+ * ("No such image: REF") and retried after its restart delay, and nodes
+ * that rejected the service's tasks five times in five minutes are tried
+ * last. Without it (the default) every image a task names is taken as
+ * pulled. */
+void sl_fake_swarm_set_offline(sl_fake_swarm *fs, bool offline);
+
 /* Engine level (no swarm needed) ------------------------------------- */
 
 /* GET /version body for 'host' (ApiVersion "1.41", MinAPIVersion "1.12"). */

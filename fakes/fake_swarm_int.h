@@ -170,6 +170,7 @@ typedef struct fs_task {
     int pid;
     int exit_code;
     json_t *addresses;         /* [[network ID, "a.b.c.d/n"], ...] */
+    int64_t restart_at;        /* desired "ready": when it may run */
 } fs_task;
 
 /* A swarm-scoped network. */
@@ -227,6 +228,7 @@ struct sl_fake_swarm {
     fs_vec hosts;              /* fs_host *, owned */
     fs_vec clusters;           /* fs_cluster *, owned */
     bool partitioned;          /* hosts' sides matter: see 'side' */
+    bool offline;              /* no registry: tasks need local images */
 };
 
 /* fake_swarm_util.c: containers, IDs, time, errors, filters --------------- */
@@ -352,6 +354,9 @@ void fs_orchestrate(sl_fake_swarm *fs, fs_cluster *cl);
 /* True when the updater of a service of 'cl' has a move due by 'now'. */
 bool fs_updates_due(const fs_cluster *cl, int64_t now);
 
+/* True when a task of 'cl' waiting out its restart delay is due by 'now'. */
+bool fs_restarts_due(const fs_cluster *cl, int64_t now);
+
 /* fake_placement.c -------------------------------------------------------- */
 
 typedef struct fs_constraint {
@@ -378,6 +383,9 @@ fs_node *fs_place(sl_fake_swarm *fs, fs_cluster *cl, const fs_task *task,
 
 /* Frees the images of an engine's store and the vector itself. */
 void fs_images_free(fs_vec *images);
+
+/* True when the engine of 'h' holds the image 'ref' (a tag or an ID). */
+bool fs_image_held(fs_host *h, const char *ref);
 
 /* fake_networks.c --------------------------------------------------------- */
 
