@@ -416,6 +416,8 @@ static int fk_configure(fk_backend *fk, const sl_hv_options *opts,
             return sl_error_set(err, SL_ERR_NOMEM, "cannot open the fake");
         fk->owns_swarm = true;
     }
+    if (cfg->offline)
+        sl_fake_swarm_set_offline(fk->swarm, true);
     return 0;
 }
 

@@ -40,6 +40,8 @@ typedef struct sl_fake_hv_config {
     sl_fake_swarm *swarm;        /* shared and borrowed (it must use the
                                     same clock); NULL: one of its own */
     const char *docker_bind;     /* where daemons listen: "127.0.0.1" */
+    bool offline;                /* no registry: see
+                                    sl_fake_swarm_set_offline() */
 } sl_fake_hv_config;
 
 /* How a host's Docker daemon misbehaves. */

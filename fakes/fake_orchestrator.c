@@ -376,7 +376,8 @@ static int64_t restart_delay(const fs_task *t)
 }
 
 /* A task that failed to start is replaced unless its policy says "none"
- * (then it keeps its slot, failed). */
+ * (then it keeps its slot, failed).
+ * TODO: MaxAttempts and Window of the restart policy are not applied. */
 static bool restarts(const fs_task *t)
 {
     const char *cond = json_string_value(json_object_get(restart_policy(t),

@@ -24,6 +24,7 @@ static sl_fake_hv_config *fake_config(const sl_scenario_backend *b,
     cfg->memory_mib = b->memory_mib;
     cfg->disk_gib = b->disk_gib;
     cfg->boot_ns = b->boot_ns;
+    cfg->offline = b->no_registry;
     return cfg;
 }
 

@@ -22,6 +22,7 @@ typedef struct options {
     const char *prefix;
     const char *subnet; /* first address of the simulated hosts */
     int windows;        /* the last N hosts run Windows */
+    bool no_registry;   /* tasks run only images their host holds */
 } options;
 
 static void usage(FILE *out)
@@ -30,6 +31,7 @@ static void usage(FILE *out)
         "usage: swarmlab fake-dockerd [--listen ADDR:PORT] [--hosts N]\n"
         "                             [--prefix NAME] [--windows N]\n"
         "                             [--addresses FIRST_IP] [--seed N]\n"
+        "                             [--no-registry]\n"
         "\n"
         "Serves N simulated Docker hosts, all in one simulated swarm, on\n"
         "ports PORT..PORT+N-1, and prints each host's DOCKER_HOST. Real\n"
@@ -42,7 +44,10 @@ static void usage(FILE *out)
         "  --windows N         the last N hosts run Windows (0)\n"
         "  --addresses IP      the hosts' simulated swarm addresses start\n"
         "                      here and count up (10.99.0.10)\n"
-        "  --seed N            seed for IDs and tokens (1)\n");
+        "  --seed N            seed for IDs and tokens (1)\n"
+        "  --no-registry       no registry is reachable: a task whose host\n"
+        "                      does not hold its image (docker import) is\n"
+        "                      rejected, \"No such image\", and retried\n");
 }
 
 /* Splits "ADDR:PORT" (or ":PORT" or "PORT"); returns -1 when unusable. */
@@ -76,6 +81,7 @@ static int parse_options(int argc, char **argv, options *o)
         {"windows", required_argument, NULL, 'w'},
         {"addresses", required_argument, NULL, 'a'},
         {"seed", required_argument, NULL, 's'},
+        {"no-registry", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -102,6 +108,7 @@ static int parse_options(int argc, char **argv, options *o)
         case 'w': o->windows = atoi(optarg); break;
         case 'a': o->subnet = optarg; break;
         case 's': o->seed = strtoull(optarg, NULL, 10); break;
+        case 'R': o->no_registry = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -152,7 +159,7 @@ static int add_hosts(sl_fake_swarm *fs, const options *o)
 
 int sl_cmd_fake_dockerd(int argc, char **argv)
 {
-    options o = {"127.0.0.1", 23750, 1, 1, "node", "10.99.0.10", 0};
+    options o = {"127.0.0.1", 23750, 1, 1, "node", "10.99.0.10", 0, false};
     sl_fake_dockerd *servers[MAX_HOSTS] = {0};
     sl_clock *clock = NULL;
     sl_fake_swarm *fs = NULL;
@@ -178,6 +185,7 @@ int sl_cmd_fake_dockerd(int argc, char **argv)
         fprintf(stderr, "swarmlab fake-dockerd: out of memory\n");
         goto cleanup;
     }
+    sl_fake_swarm_set_offline(fs, o.no_registry);
     if (add_hosts(fs, &o) < 0) {
         rc = SL_EXIT_USAGE;
         goto cleanup;

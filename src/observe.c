@@ -332,7 +332,9 @@ json_t *sl__rn_task_hosts(const rn_view *v, const char *service_id)
     return obj;
 }
 
-/* Tasks of the service meant to run that do not, and the first reason. */
+/* Tasks of the service meant to run that do not, and the first reason.
+ * A task desired "ready" is meant to run too: it waits out its restart
+ * delay after an earlier run failed (its node may have rejected it). */
 size_t sl__rn_pending(const rn_view *v, const char *service_id,
                       const char **why)
 {
@@ -343,7 +345,9 @@ size_t sl__rn_pending(const rn_view *v, const char *service_id,
         const sl_docker_task *t = &v->tasks->items[i];
 
         if (strcmp(t->service_id, service_id) ||
-            strcmp(t->desired_state, "running") || sl__rn_task_runs(v, t))
+            (strcmp(t->desired_state, "running") &&
+             strcmp(t->desired_state, "ready")) ||
+            sl__rn_task_runs(v, t))
             continue;
         if (!*why && t->error[0])
             *why = t->error;

@@ -211,6 +211,19 @@ static int set_boot_times(rn_ctx *c, sl_error *err)
     return 0;
 }
 
+/* The image the library's services run, imported into every host once
+ * its Docker API answers, as netns hosts hold it: for hosts that reach
+ * no registry. */
+static int import_busybox(rn_ctx *c, sl_error *err)
+{
+    if (sl_image_busybox_tar(SL_IMAGE_BUSYBOX, &c->busybox_tar,
+                             &c->busybox_len, err) < 0)
+        return -1;
+    c->import = (sl_image_import){SL_HV_NETNS_IMAGE, NULL, c->busybox_tar,
+                                  c->busybox_len};
+    return 0;
+}
+
 /* A real libvirt hypervisor: its hosts get TLS material from a directory
  * beside the run's state file, and the runner talks to them with the
  * client certificate; consoles log where $SWARMLAB_CONSOLE_LOG_DIR says. */
@@ -228,13 +241,8 @@ static int prepare_real_hosts(rn_ctx *c, sl_hv_options *opts, sl_error *err)
     free(dir);
     if (!c->guest)
         return -1;
-    /* The image the library's services run, as netns hosts hold it: no
-     * registry is reachable from the hosts. */
-    if (sl_image_busybox_tar(SL_IMAGE_BUSYBOX, &c->busybox_tar,
-                             &c->busybox_len, err) < 0)
+    if (import_busybox(c, err) < 0)
         return -1;
-    c->import = (sl_image_import){SL_HV_NETNS_IMAGE, NULL, c->busybox_tar,
-                                  c->busybox_len};
     opts->guest_hook = sl_guest_config_hook(c->guest);
     sl_guest_config_docker(c->guest, &c->docker);
     if (console && *console)
@@ -267,6 +275,10 @@ int sl__rn_open_backend(rn_ctx *c, sl_error *err)
         if (!cfg)
             return -1;
         opts.fake = cfg;
+        if (c->sc->backend.no_registry && import_busybox(c, err) < 0) {
+            free(cfg);
+            return -1;
+        }
     }
     if (c->test_driver && pair_daemons(c, &opts, err) < 0)
         return -1;
@@ -419,11 +431,13 @@ int sl__rn_pipeline_spec(rn_ctx *c, sl_pipeline_spec *spec,
                             &spec->address_timeout_ns,
                             &spec->docker_timeout_ns};
 
-        spec->imports = &c->import;
-        spec->n_imports = 1;
         for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
             if (*waits[i] < RN_REAL_VM_WAIT_NS)
                 *waits[i] = RN_REAL_VM_WAIT_NS;
+    }
+    if (c->busybox_tar) {
+        spec->imports = &c->import;
+        spec->n_imports = 1;
     }
     if (c->test_driver) {
         shrink_role(&spec->managers);

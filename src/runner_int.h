@@ -50,7 +50,8 @@ typedef struct rn_ctx {
     const char *pool;
     const char *network;       /* libvirt: the hosts' network, or NULL */
     struct sl_guest_config *guest; /* real libvirt: TLS and host files */
-    char *busybox_tar;         /* real libvirt: imported as 'import' */
+    char *busybox_tar;         /* hosts without a registry (real libvirt,
+                                  the fake offline): imported as 'import' */
     size_t busybox_len;
     sl_image_import import;
     bool fake;

@@ -291,10 +291,11 @@ static int backend_keys(jcx *c, json_t *v, const char *path,
         const char *key;
         const char *backend;
     } owners[] = {{"boot_time", "fake"}, {"capacity", "fake"},
-                  {"uri", "libvirt"}, {"network", "libvirt"},
-                  {"pool", "libvirt"}};
-    static const char *const all[] = {"type", "boot_time", "capacity", "uri",
-                                      "network", "pool", NULL};
+                  {"registry", "fake"}, {"uri", "libvirt"},
+                  {"network", "libvirt"}, {"pool", "libvirt"}};
+    static const char *const all[] = {"type", "boot_time", "capacity",
+                                      "registry", "uri", "network", "pool",
+                                      NULL};
     const char *key;
     json_t *m;
 
@@ -343,6 +344,13 @@ static int read_backend(jcx *c, json_t *v, const char *path)
     if ((m = sl__j_member(v, "capacity", path, sub)) &&
         read_capacity(c, m, sub) < 0)
         return -1;
+    if ((m = sl__j_member(v, "registry", path, sub))) {
+        bool reachable = true;
+
+        if (sl__j_bool(c, m, sub, &reachable) < 0)
+            return -1;
+        b->no_registry = !reachable;
+    }
     if ((m = sl__j_member(v, "uri", path, sub)) &&
         sl__j_string(c, m, sub, &b->uri) < 0)
         return -1;

@@ -48,6 +48,8 @@ typedef struct sl_scenario_backend {
                                   fake's default */
     int64_t memory_mib;
     int64_t disk_gib;
+    bool no_registry;          /* fake: hosts reach no registry, so they
+                                  run only the images they hold */
 } sl_scenario_backend;
 
 /* One host as it will be made, defaults applied, in the pipeline's order

@@ -267,6 +267,33 @@ static void wrong_expectation_fails_with_the_observed_value(void **state)
     sl_scenario_free(sc);
 }
 
+static void without_a_registry_only_imported_images_run(void **state)
+{
+    sl_scenario *sc = parse(
+        "offline.json",
+        "{\"backend\": {\"type\": \"fake\", \"registry\": false},"
+        " \"swarm\": {\"managers\": {\"count\": 1}, \"workers\": "
+        "{\"count\": 2}}, \"deploy\": {\"services\": ["
+        "{\"name\": \"web\", \"image\": \"bb:1\", \"replicas\": 2},"
+        "{\"name\": \"ghost\", \"image\": \"nosuch:1\", \"replicas\": 2}]},"
+        " \"expect\": {\"services\": [{\"name\": \"web\", \"running\": 2},"
+        " {\"name\": \"ghost\", \"running\": 2}]}}");
+    sl_run_options o = fake_options();
+    sl_run_result r;
+
+    (void)state;
+    run_one(sc, &o, &r);
+    /* bb:1 was imported into every host as on the real backends; the
+     * image nobody holds is rejected, and the report says so. */
+    assert_int_equal(r.outcome, SL_RUN_FAIL);
+    assert_int_equal(r.n_failures, 1);
+    assert_string_equal(r.failures[0].where, "expect.services[1]");
+    assert_string_equal(r.failures[0].observed,
+                        "0 running, 2 pending: No such image: nosuch:1");
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+}
+
 static void failed_step_fails_the_scenario_with_its_message(void **state)
 {
     sl_scenario *sc = parse(
@@ -1239,6 +1266,7 @@ int main(void)
         cmocka_unit_test(same_file_and_seed_give_the_same_report),
         cmocka_unit_test(another_seed_gives_other_ids),
         cmocka_unit_test(wrong_expectation_fails_with_the_observed_value),
+        cmocka_unit_test(without_a_registry_only_imported_images_run),
         cmocka_unit_test(failed_step_fails_the_scenario_with_its_message),
         cmocka_unit_test(
             expected_deploy_failure_passes_and_skips_what_follows),

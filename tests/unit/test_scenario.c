@@ -250,6 +250,21 @@ static void backend_options_are_read_per_type(void **state)
               " \"swarm\": {}}", line, sizeof(line));
     assert_string_equal(line, "test.json: backend.capacity: only for the "
                               "fake backend");
+
+    sc = parse_ok("{\"backend\": {\"type\": \"fake\", \"registry\": "
+                  "false}, \"swarm\": {}}");
+    assert_true(sc->backend.no_registry);
+    sl_scenario_free(sc);
+    sc = parse_ok("{\"backend\": {\"type\": \"fake\"}, \"swarm\": {}}");
+    assert_false(sc->backend.no_registry);
+    sl_scenario_free(sc);
+    parse_bad("{\"backend\": {\"type\": \"netns\", \"registry\": false},"
+              " \"swarm\": {}}", line, sizeof(line));
+    assert_string_equal(line, "test.json: backend.registry: only for the "
+                              "fake backend");
+    parse_bad("{\"backend\": {\"type\": \"fake\", \"registry\": \"no\"},"
+              " \"swarm\": {}}", line, sizeof(line));
+    assert_non_null(strstr(line, "test.json: backend.registry: expected"));
 }
 
 static void pipeline_spec_carries_the_swarm(void **state)
