@@ -1,4 +1,4 @@
-/* The simulated swarm without a registry: tasks whose image their node lacks are rejected and restarted as recorded. */
+/* The simulated swarm without a registry: rejected tasks and restarts. */
 #include "fake_swarm_fixture.h"
 
 #include "image_tar.h"
