@@ -105,6 +105,14 @@ bool sl__rn_task_runs(const rn_view *v, const sl_docker_task *t)
     return n && !strcmp(n->state, "ready");
 }
 
+/* Whether task 't' is meant to run: desired "running", or "ready" while
+ * it waits out its restart delay after an earlier run failed. */
+static bool meant_to_run(const sl_docker_task *t)
+{
+    return !strcmp(t->desired_state, "running") ||
+           !strcmp(t->desired_state, "ready");
+}
+
 /* Whether replicated service 's' has as many tasks meant to run as it has
  * replicas: a real manager creates them a moment after the service. */
 static bool has_all_tasks(const rn_view *v, const sl_docker_service *s)
@@ -116,8 +124,7 @@ static bool has_all_tasks(const rn_view *v, const sl_docker_service *s)
     for (size_t i = 0; v->tasks && i < v->tasks->count; i++) {
         const sl_docker_task *t = &v->tasks->items[i];
 
-        if (!strcmp(t->service_id, s->id) &&
-            !strcmp(t->desired_state, "running"))
+        if (!strcmp(t->service_id, s->id) && meant_to_run(t))
             wanted++;
     }
     return wanted >= s->replicas;
@@ -132,10 +139,12 @@ bool sl__rn_view_settled(const rn_view *v)
     for (size_t i = 0; v->tasks && i < v->tasks->count; i++) {
         const sl_docker_task *t = &v->tasks->items[i];
 
-        if (strcmp(t->desired_state, "running") || sl__rn_task_runs(v, t))
+        if (!meant_to_run(t) || sl__rn_task_runs(v, t))
             continue;
         if (!strcmp(t->state, "pending") && t->error[0])
             continue; /* the scheduler said why it cannot place it */
+        if (!strcmp(t->state, "rejected") && t->error[0])
+            continue; /* its node said why it cannot run it */
         return false;
     }
     return true;
@@ -332,9 +341,7 @@ json_t *sl__rn_task_hosts(const rn_view *v, const char *service_id)
     return obj;
 }
 
-/* Tasks of the service meant to run that do not, and the first reason.
- * A task desired "ready" is meant to run too: it waits out its restart
- * delay after an earlier run failed (its node may have rejected it). */
+/* Tasks of the service meant to run that do not, and the first reason. */
 size_t sl__rn_pending(const rn_view *v, const char *service_id,
                       const char **why)
 {
@@ -344,9 +351,7 @@ size_t sl__rn_pending(const rn_view *v, const char *service_id,
     for (size_t i = 0; i < v->tasks->count; i++) {
         const sl_docker_task *t = &v->tasks->items[i];
 
-        if (strcmp(t->service_id, service_id) ||
-            (strcmp(t->desired_state, "running") &&
-             strcmp(t->desired_state, "ready")) ||
+        if (strcmp(t->service_id, service_id) || !meant_to_run(t) ||
             sl__rn_task_runs(v, t))
             continue;
         if (!*why && t->error[0])

@@ -3,7 +3,8 @@
 # on the fake and on real dockerd hosts (netns), must end the same.
 #
 # A scenario is compared when netns can run it: every service runs bb:1
-# (the one image the netns hosts hold), no compose stack, Linux hosts only,
+# (the one image the netns hosts hold) unless the scenario's fake reaches
+# no registry either ("registry": false), no compose stack, Linux hosts only,
 # at most 8 of them; the runner itself skips those whose faults netns
 # cannot produce. What the comparison keeps and drops is said in
 # tests/differential/normalize.jq. SL_DIFF_SCENARIOS="a b" compares those
@@ -33,9 +34,13 @@ declare -A not_yet=()
 # Why netns cannot run scenario FILE, or nothing.
 cannot_run() {
     jq -r '
-        [((.deploy.services // [])[] | select(.image != "bb:1") | .name),
-         ((.faults // [])[] | select(.image != null and .image != "bb:1")
-          | "\(.service) (update)")] as $img
+        (.backend | type == "object" and .registry == false) as $offline
+        | (if $offline then []
+           else [((.deploy.services // [])[] | select(.image != "bb:1")
+                  | .name),
+                 ((.faults // [])[]
+                  | select(.image != null and .image != "bb:1")
+                  | "\(.service) (update)")] end) as $img
         | [.swarm.managers.os, .swarm.workers.os, (.swarm.hosts // [])[].os]
           as $os
         | ((.swarm.managers.count // 1) + (.swarm.workers.count // 3)

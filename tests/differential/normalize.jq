@@ -8,7 +8,8 @@
 # the message (and HTTP status, once the report has it) of a step that
 # failed; the swarm at the end: each node's hostname, role, state,
 # availability, OS, labels and reachability, the class of the leader, each
-# service's mode, replicas, running and pending tasks and images, and
+# service's mode, replicas, running and pending tasks (and why they are
+# pending) and images, and
 # where its running tasks are: on how many nodes, and the classes of those
 # nodes. A class is a node's role, state, availability and labels, as in
 # "worker ready active os=linux". Dropped: times, poll counts, IDs, which
@@ -43,6 +44,7 @@ def node_class:
 # $classes: each node's class by hostname.
 def service_outcome($classes):
   {name, mode, replicas, running, pending,
+   pending_reason: (.pending_reason | scrub),
    on_nodes: (.hosts // {} | length),
    on: (.hosts // {} | keys | map($classes[.] // "a node not listed")
         | unique),
