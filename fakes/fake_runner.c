@@ -45,8 +45,8 @@ static void unpair(void *data)
     free(p);
 }
 
-static void *pair(uint64_t seed, sl_clock *clock, sl_hv_docker_hook *hook,
-                  sl_error *err)
+static void *pair(uint64_t seed, bool offline, sl_clock *clock,
+                  sl_hv_docker_hook *hook, sl_error *err)
 {
     run_pairing *p = calloc(1, sizeof(*p));
 
@@ -57,6 +57,7 @@ static void *pair(uint64_t seed, sl_clock *clock, sl_hv_docker_hook *hook,
         sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    sl_fake_swarm_set_offline(p->swarm, offline);
     p->pairing = sl_fake_docker_pairing_new(p->swarm, NULL, err);
     if (!p->pairing) {
         unpair(p);

@@ -55,10 +55,11 @@ typedef struct sl_run_sim {
     void (*poll)(sl_hypervisor *hv);
     /* Fake daemons in a simulated swarm of their own (seeded, on 'clock')
      * for the hosts of a backend whose hosts run nothing (libvirt's test
-     * driver): fills 'hook' and returns the pairing, which the caller
-     * frees with unpair() after closing the hypervisor; NULL on error. */
-    void *(*pair)(uint64_t seed, sl_clock *clock, sl_hv_docker_hook *hook,
-                  sl_error *err);
+     * driver), with no registry when 'offline': fills 'hook' and returns
+     * the pairing, which the caller frees with unpair() after closing the
+     * hypervisor; NULL on error. */
+    void *(*pair)(uint64_t seed, bool offline, sl_clock *clock,
+                  sl_hv_docker_hook *hook, sl_error *err);
     void (*unpair)(void *pairing);
 } sl_run_sim;
 

@@ -187,7 +187,8 @@ static void paired_detach(void *data, const char *host)
 
 static int pair_daemons(rn_ctx *c, sl_hv_options *opts, sl_error *err)
 {
-    c->pairing = c->sim->pair(c->seed, c->clock, &c->paired_hook, err);
+    c->pairing = c->sim->pair(c->seed, c->sc->backend.no_registry, c->clock,
+                              &c->paired_hook, err);
     if (!c->pairing)
         return -1;
     opts->docker_hook.attach = paired_attach;
@@ -280,7 +281,9 @@ int sl__rn_open_backend(rn_ctx *c, sl_error *err)
             return -1;
         }
     }
-    if (c->test_driver && pair_daemons(c, &opts, err) < 0)
+    if (c->test_driver && (pair_daemons(c, &opts, err) < 0 ||
+                           (c->sc->backend.no_registry &&
+                            import_busybox(c, err) < 0)))
         return -1;
     if (!strcmp(c->backend, "libvirt") && !c->test_driver &&
         prepare_real_hosts(c, &opts, err) < 0)
