@@ -630,19 +630,65 @@ static void replace(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s,
         json_array_append_new(s->rolling, json_string(t->id));
 }
 
+static void pause_update(fs_cluster *cl, fs_service *s, const fs_task *t)
+{
+    json_t *started = json_incref(json_object_get(s->update_status,
+                                                  "StartedAt"));
+    char msg[128];
+
+    snprintf(msg, sizeof(msg), "update paused due to failure or early "
+             "termination of task %s", t->id);
+    json_decref(s->update_status);
+    s->update_status = json_pack("{s:s, s:o, s:s}", "State", "paused",
+                                 "StartedAt",
+                                 started ? started : fs_time(t->status_ts),
+                                 "Message", msg);
+    s->updating = false;
+    s->monitoring = false;
+    json_array_clear(s->rolling);
+    fs_touch(cl, &s->meta, t->status_ts);
+}
+
+/* Whether the update stops for the failure of one of its new tasks: with
+ * FailureAction "pause" (the default), once more than MaxFailureRatio of
+ * the tasks failed.
+ * TODO: FailureAction "rollback" pauses too; rollbacks are not
+ * simulated. */
+static bool failure_pauses(const fs_service *s, size_t tasks)
+{
+    json_t *uc = update_config(s);
+    const char *action = json_string_value(json_object_get(uc,
+                                                           "FailureAction"));
+    double ratio = json_number_value(json_object_get(uc, "MaxFailureRatio"));
+
+    if (action && !strcmp(action, "continue"))
+        return false;
+    return (double)s->update_failures > ratio * (double)tasks;
+}
+
 /* Forgets the new tasks that came up (start-first: stopping the tasks
  * they replace) or were given up; once none is left, the next move comes
- * UpdateConfig.Delay after the last of them started. */
+ * UpdateConfig.Delay after the last of them started. A new task that
+ * failed may pause the update instead (failure_pauses()). */
 static void settle_rolling(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s)
 {
     bool waited = json_array_size(s->rolling) > 0;
     int64_t last = s->roll_at;
-    size_t i, j;
+    size_t i, j, slots = 0;
 
+    for (i = 0; i < cl->tasks.n; i++)
+        slots += holds_slot(cl->tasks.v[i], s);
     for (i = json_array_size(s->rolling); i-- > 0;) {
         fs_task *t = task_by_id(cl, json_string_value(json_array_get(
                                         s->rolling, i)));
 
+        if (t && (t->state == FS_T_REJECTED || t->state == FS_T_FAILED)) {
+            s->update_failures++;
+            if (failure_pauses(s, slots)) {
+                pause_update(cl, s, t);
+                return;
+            }
+        }
         if (t && t->desired <= FS_T_RUNNING && t->state < FS_T_RUNNING)
             continue;
         if (t && t->state >= FS_T_RUNNING && t->status_ts > last)
@@ -662,6 +708,7 @@ static void settle_rolling(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s)
 
 static void start_update(fs_cluster *cl, fs_service *s, int64_t at)
 {
+    s->update_failures = 0;
     s->update_status = json_pack("{s:s, s:o, s:s}", "State", "updating",
                                  "StartedAt", fs_time(at), "Message",
                                  "update in progress");
@@ -686,9 +733,7 @@ static void complete_update(fs_cluster *cl, fs_service *s, int64_t at)
 
 /* One move of the updater at 'at': the next UpdateConfig.Parallelism
  * slots, or, with none left, the monitoring period and then completion.
- * Returns true when another move may follow.
- * TODO: new tasks that fail do not pause the update (FailureAction),
- * failing tasks not being simulated; rollbacks neither. */
+ * Returns true when another move may follow. */
 static bool roll_step(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s,
                       int64_t at)
 {
@@ -731,7 +776,8 @@ static void roll_updates(sl_fake_swarm *fs, fs_cluster *cl, int64_t now)
 
         while (s->updating) {
             settle_rolling(fs, cl, s);
-            if (json_array_size(s->rolling) || s->roll_at > now ||
+            if (!s->updating || json_array_size(s->rolling) ||
+                s->roll_at > now ||
                 !roll_step(fs, cl, s, s->roll_at))
                 break;
         }

@@ -148,6 +148,7 @@ typedef struct fs_service {
     int64_t roll_at;           /* when the updater makes its next move */
     bool monitoring;           /* every slot updated; completes at roll_at */
     json_t *rolling;           /* IDs of the new tasks it waits for */
+    int update_failures;       /* new tasks of this update that failed */
 } fs_service;
 
 /* A task: one replica slot or one node of a global service. */

@@ -238,6 +238,95 @@ static void with_a_registry_any_image_runs(void **state)
     assert_int_equal(tasks_in_slot(f, id, 1), 1);
 }
 
+/* Updates the service 'id' to 'image', with 'update_config' (JSON text)
+ * as its UpdateConfig when not NULL. */
+static void update_to(fx *f, const char *id, const char *image,
+                      const char *update_config)
+{
+    json_t *svc = sl_fake_service_inspect(f->fs, 0, id, false, &f->err);
+    json_t *spec, *resp;
+
+    assert_non_null(svc);
+    spec = json_deep_copy(json_object_get(svc, "Spec"));
+    json_object_set_new(json_object_get(json_object_get(spec,
+                                                        "TaskTemplate"),
+                                        "ContainerSpec"),
+                        "Image", json_string(image));
+    if (update_config)
+        json_object_set_new(spec, "UpdateConfig", fx_json(update_config));
+    resp = sl_fake_service_update(
+        f->fs, 0, id,
+        (uint64_t)json_integer_value(json_object_get(
+            json_object_get(svc, "Version"), "Index")),
+        spec, &f->err);
+    if (!resp)
+        fail_msg("service update failed: %s", f->err.message);
+    json_decref(resp);
+    json_decref(spec);
+    json_decref(svc);
+}
+
+/* The service's UpdateStatus field 'key', "" without one (static). */
+static const char *update_status(fx *f, const char *id, const char *key)
+{
+    static char out[256];
+    json_t *svc = sl_fake_service_inspect(f->fs, 0, id, false, &f->err);
+    const char *v = json_string_value(json_object_get(
+        json_object_get(svc, "UpdateStatus"), key));
+
+    snprintf(out, sizeof(out), "%s", v ? v : "");
+    json_decref(svc);
+    return out;
+}
+
+static void update_to_a_missing_image_pauses_at_the_first_failure(
+    void **state)
+{
+    fx *f = *state;
+    const char *id;
+    char sid[32];
+    int on;
+
+    for (int h = 0; h < 3; h++)
+        import(f, h, "bb:1");
+    sl_fake_swarm_set_offline(f->fs, true);
+    snprintf(sid, sizeof(sid), "%s", service(f, "web", "bb:1", ""));
+    id = sid;
+    assert_int_equal(running(f, id, 0, &on), 3);
+    update_to(f, id, "nosuch:2", NULL);
+    later_ms(f, 1000);
+    /* One task at a time, stop-first: the first new one is rejected and
+     * the update pauses (FailureAction "pause", MaxFailureRatio 0); the
+     * other two slots keep their old tasks. */
+    assert_string_equal(update_status(f, id, "State"), "paused");
+    assert_non_null(strstr(update_status(f, id, "Message"),
+                           "update paused due to failure or early "
+                           "termination of task "));
+    later_ms(f, 30000);
+    assert_string_equal(update_status(f, id, "State"), "paused");
+    assert_int_equal(running(f, id, 0, &on), 2);
+}
+
+static void update_with_failure_action_continue_rolls_on(void **state)
+{
+    fx *f = *state;
+    const char *id;
+    char sid[32];
+    int on;
+
+    for (int h = 0; h < 3; h++)
+        import(f, h, "bb:1");
+    sl_fake_swarm_set_offline(f->fs, true);
+    snprintf(sid, sizeof(sid), "%s", service(f, "web", "bb:1", ""));
+    id = sid;
+    update_to(f, id, "nosuch:2",
+              "{\"Parallelism\": 1, \"FailureAction\": \"continue\", "
+              "\"Monitor\": 5000000000, \"Order\": \"stop-first\"}");
+    later_ms(f, 30000);
+    assert_string_equal(update_status(f, id, "State"), "completed");
+    assert_int_equal(running(f, id, 0, &on), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +341,11 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(with_a_registry_any_image_runs,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            update_to_a_missing_image_pauses_at_the_first_failure, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            update_with_failure_action_continue_rolls_on, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
