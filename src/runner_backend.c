@@ -83,6 +83,62 @@ static const char *why_not(const rn_ctx *c, const sl_scenario_fault *f)
     }
 }
 
+/* Appends to 'list' (a new string, or NULL) the services of 'stack'
+ * whose image is not the one netns hosts hold; -1 when out of memory. */
+static int foreign_images(const sl_stack *stack, char **list)
+{
+    for (size_t i = 0; stack && i < stack->n_services; i++) {
+        const sl_docker_service_def *d = &stack->services[i].def;
+        char *more;
+
+        if (d->image && !strcmp(d->image, SL_HV_NETNS_IMAGE))
+            continue;
+        if (asprintf(&more, "%s%s%s (%s)", *list ? *list : "",
+                     *list ? ", " : "", d->name, d->image ? d->image : "")
+            < 0)
+            return -1;
+        free(*list);
+        *list = more;
+    }
+    return 0;
+}
+
+/* Why netns cannot give the scenario the images it runs, in a new string,
+ * or NULL: its hosts reach no registry and hold bb:1 only. A scenario
+ * that says so itself ("registry": false) expects just that. */
+static char *netns_no_registry(const rn_ctx *c)
+{
+    char *list = NULL, *reason = NULL;
+
+    if (c->sc->backend.no_registry)
+        return NULL;
+    if (foreign_images(c->sc->services, &list) < 0 ||
+        foreign_images(c->sc->compose, &list) < 0) {
+        free(list);
+        return NULL;
+    }
+    for (size_t i = 0; i < c->sc->n_faults; i++) {
+        const sl_scenario_fault *f = &c->sc->faults[i];
+        char *more;
+
+        if (f->kind != SL_FAULT_UPDATE || !f->image ||
+            !strcmp(f->image, SL_HV_NETNS_IMAGE))
+            continue;
+        if (asprintf(&more, "%s%s%s (%s, %s)", list ? list : "",
+                     list ? ", " : "", f->service, f->path, f->image) < 0) {
+            free(list);
+            return NULL;
+        }
+        free(list);
+        list = more;
+    }
+    if (list && asprintf(&reason, "'netns' hosts reach no registry and hold "
+                         "only %s: %s", SL_HV_NETNS_IMAGE, list) < 0)
+        reason = NULL;
+    free(list);
+    return reason;
+}
+
 /* Why netns cannot make the scenario's hosts, in a new string, or NULL:
  * its hosts run Linux, on this machine. */
 static char *netns_unsupported(const rn_ctx *c)
@@ -108,7 +164,8 @@ char *sl__rn_unsupported(rn_ctx *c)
 {
     char *reason = NULL;
 
-    if (!strcmp(c->backend, "netns") && (reason = netns_unsupported(c)))
+    if (!strcmp(c->backend, "netns") &&
+        ((reason = netns_unsupported(c)) || (reason = netns_no_registry(c))))
         return reason;
     for (size_t i = 0; i < c->sc->n_faults; i++) {
         const sl_scenario_fault *f = &c->sc->faults[i];

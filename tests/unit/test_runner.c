@@ -1090,6 +1090,42 @@ static void scenarios_after_an_interruption_are_skipped(void **state)
 
 /* Backends ----------------------------------------------------------------- */
 
+/* netns hosts reach no registry and hold bb:1 only: a scenario that runs
+ * other images is skipped, naming them, before anything is made. (One
+ * that says it has no registry either, as missing-image does, is run:
+ * the differential compares it on netns.) */
+static void netns_skips_images_it_cannot_get(void **state)
+{
+    static const char body[] =
+        "\"swarm\": {\"managers\": {\"count\": 1}, \"workers\": "
+        "{\"count\": 1}}, \"deploy\": {\"services\": [{\"name\": "
+        "\"web\", \"image\": \"nginx:1.25\"}, {\"name\": \"bb\", "
+        "\"image\": \"bb:1\"}]}, \"faults\": [{\"at\": \"after-deploy\", "
+        "\"kind\": \"update\", \"service\": \"bb\", \"image\": "
+        "\"bb:2\"}]}";
+    char text[1024];
+    sl_scenario *sc;
+    sl_run_options o = fake_options();
+    char dir[] = "/tmp/sl-runner-XXXXXX";
+    sl_run_result r;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    o.hypervisor = "netns";
+    o.tmpdir = dir;
+    snprintf(text, sizeof(text), "{%s", body);
+    sc = parse("images.json", text);
+    run_one(sc, &o, &r);
+    assert_int_equal(r.outcome, SL_RUN_SKIP);
+    assert_string_equal(r.skip_reason, "'netns' hosts reach no registry and "
+                                       "hold only bb:1: web (nginx:1.25), "
+                                       "bb (faults[0], bb:2)");
+    sl_run_result_clear(&r);
+    sl_scenario_free(sc);
+    assert_int_equal(entries_in(dir), 0);
+    rmdir(dir);
+}
+
 /* netns hosts are Linux dockerd processes on this machine, a few of
  * them: a scenario that needs Windows hosts or many is skipped with the
  * reason, before anything is made (root or not), and the reports say
@@ -1291,6 +1327,7 @@ int main(void)
         cmocka_unit_test(interrupted_run_tears_down_and_fails),
         cmocka_unit_test(scenarios_after_an_interruption_are_skipped),
         cmocka_unit_test(netns_skips_windows_hosts_and_large_swarms),
+        cmocka_unit_test(netns_skips_images_it_cannot_get),
         cmocka_unit_test(kept_state_file_names_its_hypervisor),
     };
 
