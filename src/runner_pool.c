@@ -41,14 +41,27 @@ static int64_t wall_now(void)
     return (int64_t)ts.tv_sec * SL_NS_PER_SEC + ts.tv_nsec;
 }
 
+static void netns_root(const sl_run_options *opts, size_t index, char *buf,
+                       size_t size);
+
+/* Runs the scenarios one after the other in this process. Kept netns
+ * hosts stay under their root, so with --keep each scenario gets a root
+ * of its own, as jobs do. */
 static int run_here(const sl_scenario *const *scenarios, size_t n,
                     const sl_run_options *opts, sl_run_result *results,
                     sl_error *err)
 {
     for (size_t i = 0; i < n; i++) {
+        sl_run_options own = *opts;
+        char root[PATH_MAX];
+
+        if (opts->keep && n > 1) {
+            netns_root(opts, i, root, sizeof(root));
+            own.netns_root = root;
+        }
         if (opts->on_start)
             opts->on_start(i, scenarios[i], opts->data);
-        if (sl_run_scenario(scenarios[i], opts, &results[i], err) < 0)
+        if (sl_run_scenario(scenarios[i], &own, &results[i], err) < 0)
             return -1;
         if (opts->on_done)
             opts->on_done(i, &results[i], opts->data);

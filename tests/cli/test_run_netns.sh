@@ -5,9 +5,10 @@
 # or 143 (with --jobs, the signal is passed on to each scenario); a run
 # kept with --keep is destroyed by `swarmlab destroy --state FILE` alone,
 # without $SWARMLAB_NETNS_ROOT; two scenarios with --jobs 2 run at once,
-# each under a netns root of its own that its state file names. Each time nothing is left: no process, mount or directory of the
-# hosts. Needs root, docker.io, busybox-static and jq; exits 77 (skipped)
-# without them.
+# each under a netns root of its own that its state file names, as do two
+# kept one after the other. Each time nothing is left: no process, mount
+# or directory of the hosts. Needs root, docker.io, busybox-static and jq;
+# exits 77 (skipped) without them.
 set -u
 
 : "${SWARMLAB:?path of the built swarmlab command}"
@@ -167,6 +168,26 @@ done
 left=$(left_of "$SWARMLAB_NETNS_ROOT")
 [ -z "$left" ] || fail "--jobs 2: left behind:$left"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "--jobs 2: left $(ls "$TMPDIR")"
+
+# 4. Two kept scenarios one after the other (no --jobs): each keeps its
+# hosts under a root of its own, as jobs do, and goes with its state file.
+"$SWARMLAB" run --hypervisor netns --keep scenarios/seed-swarm.json \
+    scenarios/wrong-token.json >"$work/keep2.out" 2>&1 ||
+    fail "--keep, two scenarios: $(cat "$work/keep2.out")"
+roots=
+for state in "$TMPDIR"/swarmlab-run-*/state.json; do
+    [ -f "$state" ] || continue
+    roots="$roots $(jq -r .netns_root "$state")"
+    env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
+        >"$work/destroy.out" 2>&1 ||
+        fail "--keep, two scenarios: destroy --state: $(cat "$work/destroy.out")"
+    rm -rf "$(dirname "$state")"
+done
+[ "$(echo "$roots" | tr ' ' '\n' | sort | xargs)" = \
+    "$SWARMLAB_NETNS_ROOT-1 $SWARMLAB_NETNS_ROOT-2" ] ||
+    fail "--keep, two scenarios: the state files name the roots$roots"
+left=$(left_of "$SWARMLAB_NETNS_ROOT")
+[ -z "$left" ] || fail "--keep, two scenarios: left behind:$left"
 
 [ "$failures" = 0 ] || exit 1
 echo "ok: interrupted, kept and parallel netns runs leave nothing"
