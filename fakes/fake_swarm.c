@@ -568,9 +568,10 @@ static void converge_all(sl_fake_swarm *fs)
         fs_converge(fs, fs->clusters.v[i]);
 }
 
-/* TODO: a partition takes effect at once here; real managers go on
- * following the old leader for about 15 s and then time requests out
- * until about 26 s before they answer that there is no leader. */
+/* TODO: a partition takes effect at once here; real managers without a
+ * majority hold requests 20 s and time them out (the old leader first
+ * goes on answering as leader) for 20 to 40 s before they answer that
+ * there is no leader (fixtures/real/traces/partition-no-majority.txt). */
 void sl_fake_swarm_partition(sl_fake_swarm *fs, const int *sides, int n)
 {
     size_t i;
