@@ -132,6 +132,11 @@ static bool has_all_tasks(const rn_view *v, const sl_docker_service *s)
 
 bool sl__rn_view_settled(const rn_view *v)
 {
+    /* A manager that held the request until its deadline has not made up
+     * its mind: real ones do so for 20 to 40 s after losing their
+     * majority, before they answer that there is no leader. */
+    if (strstr(v->error, "code = DeadlineExceeded"))
+        return false;
     for (size_t i = 0; v->services && i < v->services->count; i++) {
         if (!has_all_tasks(v, &v->services->items[i]))
             return false;

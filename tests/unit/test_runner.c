@@ -792,6 +792,23 @@ static const sl_scenario_fault update_web = {
 
 /* Every running task runs the new spec, yet the last replica is still on
  * its way: the update is not done while the daemon says "updating". */
+/* What real managers answer while they decide that a partition left them
+ * without a majority, and after. */
+static void manager_that_timed_out_has_not_settled(void **state)
+{
+    rn_view v = {0};
+
+    (void)state;
+    snprintf(v.error, sizeof(v.error), "n2d-mngr-0: rpc error: code = "
+             "DeadlineExceeded desc = context deadline exceeded");
+    assert_false(sl__rn_view_settled(&v));
+    snprintf(v.error, sizeof(v.error), "n2d-mngr-0: rpc error: code = "
+             "Unknown desc = The swarm does not have a leader. It's possible "
+             "that too few managers are online. Make sure more than half of "
+             "the managers are online.");
+    assert_true(sl__rn_view_settled(&v));
+}
+
 static void update_still_rolling_on_a_real_daemon_is_not_done(void **state)
 {
     rn_update u;
@@ -1328,6 +1345,7 @@ int main(void)
         cmocka_unit_test(scenarios_after_an_interruption_are_skipped),
         cmocka_unit_test(netns_skips_windows_hosts_and_large_swarms),
         cmocka_unit_test(netns_skips_images_it_cannot_get),
+        cmocka_unit_test(manager_that_timed_out_has_not_settled),
         cmocka_unit_test(kept_state_file_names_its_hypervisor),
     };
 
