@@ -630,23 +630,38 @@ static void replace(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s,
         json_array_append_new(s->rolling, json_string(t->id));
 }
 
-static void pause_update(fs_cluster *cl, fs_service *s, const fs_task *t)
+/* Ends the update at 'at' in 'state' ("completed", with its CompletedAt,
+ * or "paused"), keeping its StartedAt. */
+static void end_update(fs_cluster *cl, fs_service *s, const char *state,
+                       const char *message, int64_t at)
 {
     json_t *started = json_incref(json_object_get(s->update_status,
                                                   "StartedAt"));
+
+    json_decref(s->update_status);
+    s->update_status = json_pack("{s:s, s:o}", "State", state, "StartedAt",
+                                 started ? started : fs_time(at));
+    if (!strcmp(state, "completed"))
+        json_object_set_new(s->update_status, "CompletedAt", fs_time(at));
+    json_object_set_new(s->update_status, "Message", json_string(message));
+    s->updating = false;
+    s->monitoring = false;
+    json_array_clear(s->rolling);
+    fs_touch(cl, &s->meta, at);
+}
+
+static void complete_update(fs_cluster *cl, fs_service *s, int64_t at)
+{
+    end_update(cl, s, "completed", "update completed", at);
+}
+
+static void pause_update(fs_cluster *cl, fs_service *s, const fs_task *t)
+{
     char msg[128];
 
     snprintf(msg, sizeof(msg), "update paused due to failure or early "
              "termination of task %s", t->id);
-    json_decref(s->update_status);
-    s->update_status = json_pack("{s:s, s:o, s:s}", "State", "paused",
-                                 "StartedAt",
-                                 started ? started : fs_time(t->status_ts),
-                                 "Message", msg);
-    s->updating = false;
-    s->monitoring = false;
-    json_array_clear(s->rolling);
-    fs_touch(cl, &s->meta, t->status_ts);
+    end_update(cl, s, "paused", msg, t->status_ts);
 }
 
 /* Whether the update stops for the failure of one of its new tasks: with
@@ -654,16 +669,19 @@ static void pause_update(fs_cluster *cl, fs_service *s, const fs_task *t)
  * the tasks failed.
  * TODO: FailureAction "rollback" pauses too; rollbacks are not
  * simulated. */
-static bool failure_pauses(const fs_service *s, size_t tasks)
+static bool failure_pauses(fs_cluster *cl, const fs_service *s)
 {
     json_t *uc = update_config(s);
     const char *action = json_string_value(json_object_get(uc,
                                                            "FailureAction"));
     double ratio = json_number_value(json_object_get(uc, "MaxFailureRatio"));
+    size_t i, slots = 0;
 
     if (action && !strcmp(action, "continue"))
         return false;
-    return (double)s->update_failures > ratio * (double)tasks;
+    for (i = 0; i < cl->tasks.n; i++)
+        slots += holds_slot(cl->tasks.v[i], s);
+    return (double)s->update_failures > ratio * (double)slots;
 }
 
 /* Forgets the new tasks that came up (start-first: stopping the tasks
@@ -674,17 +692,15 @@ static void settle_rolling(sl_fake_swarm *fs, fs_cluster *cl, fs_service *s)
 {
     bool waited = json_array_size(s->rolling) > 0;
     int64_t last = s->roll_at;
-    size_t i, j, slots = 0;
+    size_t i, j;
 
-    for (i = 0; i < cl->tasks.n; i++)
-        slots += holds_slot(cl->tasks.v[i], s);
     for (i = json_array_size(s->rolling); i-- > 0;) {
         fs_task *t = task_by_id(cl, json_string_value(json_array_get(
                                         s->rolling, i)));
 
         if (t && (t->state == FS_T_REJECTED || t->state == FS_T_FAILED)) {
             s->update_failures++;
-            if (failure_pauses(s, slots)) {
+            if (failure_pauses(cl, s)) {
                 pause_update(cl, s, t);
                 return;
             }
@@ -712,22 +728,6 @@ static void start_update(fs_cluster *cl, fs_service *s, int64_t at)
     s->update_status = json_pack("{s:s, s:o, s:s}", "State", "updating",
                                  "StartedAt", fs_time(at), "Message",
                                  "update in progress");
-    fs_touch(cl, &s->meta, at);
-}
-
-static void complete_update(fs_cluster *cl, fs_service *s, int64_t at)
-{
-    json_t *started = json_incref(json_object_get(s->update_status,
-                                                  "StartedAt"));
-
-    json_decref(s->update_status);
-    s->update_status = json_pack("{s:s, s:o, s:o, s:s}", "State",
-                                 "completed", "StartedAt",
-                                 started ? started : fs_time(at),
-                                 "CompletedAt", fs_time(at), "Message",
-                                 "update completed");
-    s->updating = false;
-    s->monitoring = false;
     fs_touch(cl, &s->meta, at);
 }
 

@@ -232,21 +232,38 @@ typedef struct placing {
     int failures[F_COUNT];
 } placing;
 
-/* Counts of active tasks on 'n': of the placed task's service and all. */
+/* swarmkit tries last the nodes where the service's tasks failed this
+ * often within this long. */
+#define MAX_FAILURES 5
+#define FAILURE_WINDOW_NS (300 * SL_NS_PER_SEC)
+
+/* Counts of active tasks on 'n': of the placed task's service and all;
+ * with 'failed', also how often tasks of the service failed or were
+ * rejected there since 'since'.
+ * TODO: failures are counted from the tasks the reaper kept, so a slot's
+ * older failures beyond the task history are forgotten. */
 static void node_load(const fs_cluster *cl, const fs_node *n,
                       const char *service_id, int *of_service, int *all,
-                      int64_t *cpus, int64_t *memory)
+                      int64_t *cpus, int64_t *memory, int64_t since,
+                      int *failed)
 {
     size_t i;
 
     *of_service = *all = 0;
     *cpus = *memory = 0;
+    if (failed)
+        *failed = 0;
     for (i = 0; i < cl->tasks.n; i++) {
         const fs_task *t = cl->tasks.v[i];
         json_t *res;
 
-        if (strcmp(t->node_id, n->id) || t->desired > FS_T_RUNNING ||
-            t->state > FS_T_RUNNING || t->state < FS_T_ASSIGNED)
+        if (strcmp(t->node_id, n->id))
+            continue;
+        if (failed && (t->state == FS_T_REJECTED || t->state == FS_T_FAILED) &&
+            t->status_ts >= since && !strcmp(t->service_id, service_id))
+            (*failed)++;
+        if (t->desired > FS_T_RUNNING || t->state > FS_T_RUNNING ||
+            t->state < FS_T_ASSIGNED)
             continue;
         (*all)++;
         if (!strcmp(t->service_id, service_id))
@@ -338,7 +355,7 @@ static int first_failure(const sl_fake_swarm *fs, const fs_cluster *cl,
     if (n->state != FS_NODE_READY || n->availability != FS_ACTIVE)
         return F_READY;
     node_load(cl, n, p->task->service_id, &of_service, &all, &cpus,
-              &memory);
+              &memory, 0, NULL);
     if ((p->cpus || p->memory) && (p->cpus > h->nano_cpus - cpus ||
                                    p->memory > h->memory_bytes - memory))
         return F_RESOURCES;
@@ -475,7 +492,8 @@ static size_t spread_over(const sl_fake_swarm *fs, const fs_cluster *cl,
         const char *v = spread_value(fs, node, descriptor);
         json_int_t sum = json_integer_value(json_object_get(branches, v));
 
-        node_load(cl, node, service_id, &of_service, &all, &cpus, &memory);
+        node_load(cl, node, service_id, &of_service, &all, &cpus, &memory,
+                  0, NULL);
         json_object_set_new(branches, v, json_integer(sum + of_service));
     }
     for (j = 0; j < n; j++) {
@@ -514,32 +532,6 @@ static size_t apply_preferences(const sl_fake_swarm *fs,
     return n;
 }
 
-/* swarmkit tries last the nodes where the service's tasks failed this
- * often within this long. */
-#define MAX_FAILURES 5
-#define FAILURE_WINDOW_NS (300 * SL_NS_PER_SEC)
-
-/* How often tasks of the service failed or were rejected on 'n' lately.
- * TODO: counted from the tasks the reaper kept, so a slot's older
- * failures beyond the task history are forgotten. */
-static int recent_failures(const fs_cluster *cl, const fs_node *n,
-                           const char *service_id, int64_t now)
-{
-    int count = 0;
-    size_t i;
-
-    for (i = 0; i < cl->tasks.n; i++) {
-        const fs_task *t = cl->tasks.v[i];
-
-        if ((t->state == FS_T_REJECTED || t->state == FS_T_FAILED) &&
-            !strcmp(t->node_id, n->id) &&
-            !strcmp(t->service_id, service_id) &&
-            t->status_ts >= now - FAILURE_WINDOW_NS)
-            count++;
-    }
-    return count;
-}
-
 /* The node with the fewest tasks of the service, then the fewest tasks;
  * nodes where the service failed MAX_FAILURES times lately come last. */
 static fs_node *least_loaded(const fs_cluster *cl, const fs_task *t,
@@ -550,15 +542,14 @@ static fs_node *least_loaded(const fs_cluster *cl, const fs_task *t,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        int of_service, all;
-        int failed = recent_failures(cl, cand[i], t->service_id, now);
+        int of_service, all, failed;
         int64_t cpus, memory;
-        bool by_failures = best && failed != best_failed &&
-                           (failed >= MAX_FAILURES ||
-                            best_failed >= MAX_FAILURES);
+        bool by_failures;
 
         node_load(cl, cand[i], t->service_id, &of_service, &all, &cpus,
-                  &memory);
+                  &memory, now - FAILURE_WINDOW_NS, &failed);
+        by_failures = best && failed != best_failed &&
+                      (failed >= MAX_FAILURES || best_failed >= MAX_FAILURES);
         if (by_failures ? failed < best_failed
                         : !best || of_service < best_service ||
                               (of_service == best_service &&
