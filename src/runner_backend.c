@@ -2,6 +2,7 @@
 #include "runner_int.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,22 +84,40 @@ static const char *why_not(const rn_ctx *c, const sl_scenario_fault *f)
     }
 }
 
-/* Appends to 'list' (a new string, or NULL) the services of 'stack'
- * whose image is not the one netns hosts hold; -1 when out of memory. */
+/* Appends ", ITEM" (or ITEM to an empty list) to 'list', a new string or
+ * NULL; -1 when out of memory (the list is then freed). */
+static int append_item(char **list, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int append_item(char **list, const char *fmt, ...)
+{
+    char *item, *more;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vasprintf(&item, fmt, ap);
+    va_end(ap);
+    if (rc >= 0)
+        rc = asprintf(&more, "%s%s%s", *list ? *list : "", *list ? ", " : "",
+                      item);
+    if (rc >= 0)
+        free(item);
+    free(*list);
+    *list = rc >= 0 ? more : NULL;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Appends to 'list' the services of 'stack' whose image is not the one
+ * netns hosts hold; -1 when out of memory. */
 static int foreign_images(const sl_stack *stack, char **list)
 {
     for (size_t i = 0; stack && i < stack->n_services; i++) {
         const sl_docker_service_def *d = &stack->services[i].def;
-        char *more;
 
-        if (d->image && !strcmp(d->image, SL_HV_NETNS_IMAGE))
-            continue;
-        if (asprintf(&more, "%s%s%s (%s)", *list ? *list : "",
-                     *list ? ", " : "", d->name, d->image ? d->image : "")
+        if ((!d->image || strcmp(d->image, SL_HV_NETNS_IMAGE)) &&
+            append_item(list, "%s (%s)", d->name, d->image ? d->image : "")
             < 0)
             return -1;
-        free(*list);
-        *list = more;
     }
     return 0;
 }
@@ -113,24 +132,16 @@ static char *netns_no_registry(const rn_ctx *c)
     if (c->sc->backend.no_registry)
         return NULL;
     if (foreign_images(c->sc->services, &list) < 0 ||
-        foreign_images(c->sc->compose, &list) < 0) {
-        free(list);
+        foreign_images(c->sc->compose, &list) < 0)
         return NULL;
-    }
     for (size_t i = 0; i < c->sc->n_faults; i++) {
         const sl_scenario_fault *f = &c->sc->faults[i];
-        char *more;
 
-        if (f->kind != SL_FAULT_UPDATE || !f->image ||
-            !strcmp(f->image, SL_HV_NETNS_IMAGE))
-            continue;
-        if (asprintf(&more, "%s%s%s (%s, %s)", list ? list : "",
-                     list ? ", " : "", f->service, f->path, f->image) < 0) {
-            free(list);
+        if (f->kind == SL_FAULT_UPDATE && f->image &&
+            strcmp(f->image, SL_HV_NETNS_IMAGE) &&
+            append_item(&list, "%s (%s, %s)", f->service, f->path,
+                        f->image) < 0)
             return NULL;
-        }
-        free(list);
-        list = more;
     }
     if (list && asprintf(&reason, "'netns' hosts reach no registry and hold "
                          "only %s: %s", SL_HV_NETNS_IMAGE, list) < 0)
@@ -333,15 +344,17 @@ int sl__rn_open_backend(rn_ctx *c, sl_error *err)
         if (!cfg)
             return -1;
         opts.fake = cfg;
-        if (c->sc->backend.no_registry && import_busybox(c, err) < 0) {
-            free(cfg);
-            return -1;
-        }
     }
-    if (c->test_driver && (pair_daemons(c, &opts, err) < 0 ||
-                           (c->sc->backend.no_registry &&
-                            import_busybox(c, err) < 0)))
+    if (c->test_driver && pair_daemons(c, &opts, err) < 0) {
+        free(cfg);
         return -1;
+    }
+    /* Simulated hosts without a registry hold what real ones do. */
+    if ((c->fake || c->test_driver) && c->sc->backend.no_registry &&
+        import_busybox(c, err) < 0) {
+        free(cfg);
+        return -1;
+    }
     if (!strcmp(c->backend, "libvirt") && !c->test_driver &&
         prepare_real_hosts(c, &opts, err) < 0)
         return -1;
