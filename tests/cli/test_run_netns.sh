@@ -135,6 +135,26 @@ else
 fi
 rm -rf "${TMPDIR:?}"/*
 
+# destroy_two_kept WHAT: destroys each kept run from its state file alone
+# and checks that the two state files named ROOT-1 and ROOT-2 and that
+# nothing of the hosts is left.
+destroy_two_kept() {
+    local what=$1 roots= state left
+    for state in "$TMPDIR"/swarmlab-run-*/state.json; do
+        [ -f "$state" ] || continue
+        roots="$roots $(jq -r .netns_root "$state")"
+        env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
+            >"$work/destroy.out" 2>&1 ||
+            fail "$what: destroy --state: $(cat "$work/destroy.out")"
+        rm -rf "$(dirname "$state")"
+    done
+    [ "$(echo "$roots" | tr ' ' '\n' | sort | xargs)" = \
+        "$SWARMLAB_NETNS_ROOT-1 $SWARMLAB_NETNS_ROOT-2" ] ||
+        fail "$what: the state files name the roots$roots"
+    left=$(left_of "$SWARMLAB_NETNS_ROOT")
+    [ -z "$left" ] || fail "$what: left behind:$left"
+}
+
 # 3. Two scenarios at once, each under a root of its own, seen side by
 # side, kept, and destroyed each from its state file alone.
 "$SWARMLAB" run --hypervisor netns --jobs 2 --json "$work/jobs.json" --keep \
@@ -153,20 +173,7 @@ pid=
 [ "$(jq '.summary.passed' "$work/jobs.json")" = 2 ] ||
     fail "--jobs 2: not both passed: $(cat "$work/jobs.out")"
 [ -n "$both" ] || fail "--jobs 2: the two scenarios did not run at once"
-roots=
-for state in "$TMPDIR"/swarmlab-run-*/state.json; do
-    [ -f "$state" ] || continue
-    roots="$roots $(jq -r .netns_root "$state")"
-    env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
-        >"$work/destroy.out" 2>&1 ||
-        fail "--jobs 2: destroy --state: $(cat "$work/destroy.out")"
-    rm -rf "$(dirname "$state")"
-done
-[ "$(echo "$roots" | tr ' ' '\n' | sort | xargs)" = \
-    "$SWARMLAB_NETNS_ROOT-1 $SWARMLAB_NETNS_ROOT-2" ] ||
-    fail "--jobs 2: the state files name the roots$roots"
-left=$(left_of "$SWARMLAB_NETNS_ROOT")
-[ -z "$left" ] || fail "--jobs 2: left behind:$left"
+destroy_two_kept "--jobs 2"
 [ -z "$(ls -A "$TMPDIR")" ] || fail "--jobs 2: left $(ls "$TMPDIR")"
 
 # 4. Two kept scenarios one after the other (no --jobs): each keeps its
@@ -174,20 +181,7 @@ left=$(left_of "$SWARMLAB_NETNS_ROOT")
 "$SWARMLAB" run --hypervisor netns --keep scenarios/seed-swarm.json \
     scenarios/wrong-token.json >"$work/keep2.out" 2>&1 ||
     fail "--keep, two scenarios: $(cat "$work/keep2.out")"
-roots=
-for state in "$TMPDIR"/swarmlab-run-*/state.json; do
-    [ -f "$state" ] || continue
-    roots="$roots $(jq -r .netns_root "$state")"
-    env -u SWARMLAB_NETNS_ROOT "$SWARMLAB" destroy --state "$state" \
-        >"$work/destroy.out" 2>&1 ||
-        fail "--keep, two scenarios: destroy --state: $(cat "$work/destroy.out")"
-    rm -rf "$(dirname "$state")"
-done
-[ "$(echo "$roots" | tr ' ' '\n' | sort | xargs)" = \
-    "$SWARMLAB_NETNS_ROOT-1 $SWARMLAB_NETNS_ROOT-2" ] ||
-    fail "--keep, two scenarios: the state files name the roots$roots"
-left=$(left_of "$SWARMLAB_NETNS_ROOT")
-[ -z "$left" ] || fail "--keep, two scenarios: left behind:$left"
+destroy_two_kept "--keep, two scenarios"
 
 [ "$failures" = 0 ] || exit 1
 echo "ok: interrupted, kept and parallel netns runs leave nothing"

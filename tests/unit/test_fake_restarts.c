@@ -279,6 +279,17 @@ static const char *update_status(fx *f, const char *id, const char *key)
     return out;
 }
 
+/* Offline, with bb:1 on every host: a 3-replica service "web" of it,
+ * whose ID goes to 'buf'. */
+static const char *web_everywhere(fx *f, char *buf, size_t size)
+{
+    for (int h = 0; h < 3; h++)
+        import(f, h, "bb:1");
+    sl_fake_swarm_set_offline(f->fs, true);
+    snprintf(buf, size, "%s", service(f, "web", "bb:1", ""));
+    return buf;
+}
+
 static void update_to_a_missing_image_pauses_at_the_first_failure(
     void **state)
 {
@@ -287,11 +298,7 @@ static void update_to_a_missing_image_pauses_at_the_first_failure(
     char sid[32];
     int on;
 
-    for (int h = 0; h < 3; h++)
-        import(f, h, "bb:1");
-    sl_fake_swarm_set_offline(f->fs, true);
-    snprintf(sid, sizeof(sid), "%s", service(f, "web", "bb:1", ""));
-    id = sid;
+    id = web_everywhere(f, sid, sizeof(sid));
     assert_int_equal(running(f, id, 0, &on), 3);
     update_to(f, id, "nosuch:2", NULL);
     later_ms(f, 1000);
@@ -314,11 +321,7 @@ static void update_with_failure_action_continue_rolls_on(void **state)
     char sid[32];
     int on;
 
-    for (int h = 0; h < 3; h++)
-        import(f, h, "bb:1");
-    sl_fake_swarm_set_offline(f->fs, true);
-    snprintf(sid, sizeof(sid), "%s", service(f, "web", "bb:1", ""));
-    id = sid;
+    id = web_everywhere(f, sid, sizeof(sid));
     update_to(f, id, "nosuch:2",
               "{\"Parallelism\": 1, \"FailureAction\": \"continue\", "
               "\"Monitor\": 5000000000, \"Order\": \"stop-first\"}");
